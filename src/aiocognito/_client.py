@@ -1,0 +1,252 @@
+"""``CognitoClient``: every operation as an async method over one aiohttp session.
+
+One call: check the parameters, encode the JSON body, sign it when the operation is signed (every retry is
+re-signed), send, and turn the answer into a boto3-shaped dict or a typed error. Retries follow the rule in
+``_retry.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from ._credentials import CredentialSource, resolve_region
+from ._error_codes import ERROR_CLASSES
+from ._errors import CognitoError, ConfigurationError, ResponseParseError, ServiceError, redact
+from ._model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
+from ._operations import OPERATIONS, OperationsMixin
+from ._paginate import Paginator
+from ._retry import RetryPolicy, retry_delay
+from ._signing import SigV4Signer
+from ._transport import AiohttpTransport, RawResponse, Timeout, Transport
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+__all__ = ["CognitoClient"]
+
+logger = logging.getLogger("aiocognito")
+
+_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+def endpoint_for(region: str, *, use_fips: bool = False) -> str:
+    """Cognito's public endpoint for ``region`` (the China partition uses ``amazonaws.com.cn``)."""
+    suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    service = "cognito-idp-fips" if use_fips else "cognito-idp"
+    return f"https://{service}.{region}.{suffix}"
+
+
+def parse_error(operation: str, raw: RawResponse) -> CognitoError:
+    """The typed error for a non-200 answer. Never raises, whatever the body holds."""
+    headers = raw.headers
+    request_id = headers.get("x-amzn-RequestId")
+    body: Any = None
+    if raw.body:
+        try:
+            body = json.loads(raw.body)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+    code = headers.get("x-amzn-ErrorType") or ""
+    if not code and isinstance(body, dict):
+        code = body.get("__type") or body.get("code") or body.get("Code") or ""
+    if not isinstance(code, str):
+        code = ""
+    code = code.split(":", 1)[0].rsplit("#", 1)[-1].strip()
+    if not code:
+        excerpt = redact(raw.body.decode("utf-8", "replace"))
+        what = "an error answer with no error code" if isinstance(body, dict) else "a non-JSON error answer"
+        return ResponseParseError(f"Cognito sent {what}", operation=operation, status=raw.status, excerpt=excerpt)
+    message = ""
+    extra: dict[str, Any] = {}
+    if isinstance(body, dict):
+        message = body.get("message") or body.get("Message") or ""
+        extra = {k: v for k, v in body.items() if k not in ("__type", "message", "Message", "code", "Code")}
+    if not message:
+        message = headers.get("x-amzn-ErrorMessage", "")
+    cls = ERROR_CLASSES.get(code, ServiceError)
+    return cls(
+        str(message), code=code, operation=operation, request_id=request_id, status=raw.status, extra=extra
+    )
+
+
+def parse_success(operation: str, raw: RawResponse, attempts: int, plan: Any) -> dict[str, Any]:
+    """The boto3-shaped dict for a 200 answer; ResponseParseError when the body is not a JSON object."""
+    if raw.body:
+        try:
+            body = json.loads(raw.body)
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict):
+            raise ResponseParseError(
+                "Cognito sent a success status with a body that is not a JSON object",
+                operation=operation,
+                status=raw.status,
+                excerpt=redact(raw.body.decode("utf-8", "replace")),
+            )
+        convert_output(body, plan)
+    else:
+        body = {}
+    headers = raw.headers
+    body["ResponseMetadata"] = {
+        "RequestId": headers.get("x-amzn-RequestId", ""),
+        "HTTPStatusCode": raw.status,
+        "HTTPHeaders": {k.lower(): v for k, v in headers.items()},
+        "RetryAttempts": attempts - 1,
+    }
+    return body
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class CognitoClient(OperationsMixin):
+    """An asyncio client for Amazon Cognito user pools (``cognito-idp``).
+
+    Args:
+        region: AWS region; default from AWS_REGION/AWS_DEFAULT_REGION or the shared config.
+        endpoint_url: a custom endpoint (a local pool, moto, a VPC endpoint). Excludes ``use_fips``.
+        use_fips: use the FIPS endpoint ``cognito-idp-fips.{region}.amazonaws.com``.
+        credentials: explicit AWS credentials (see ``CredentialSource``); default: the standard chain,
+            loaded on the first signed call. Unsigned (public) operations never need them.
+        profile: shared-config profile for the region and the credential chain.
+        timeout: seconds for a whole request, or a :class:`Timeout`.
+        retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries).
+        http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
+
+    Use it as ``async with CognitoClient(...) as cognito:``, or call ``await cognito.close()``.
+    """
+
+    def __init__(
+        self,
+        region: str | None = None,
+        *,
+        endpoint_url: str | None = None,
+        use_fips: bool = False,
+        credentials: Any = None,
+        profile: str | None = None,
+        timeout: float | Timeout = Timeout(),
+        retries: RetryPolicy | int = RetryPolicy(),
+        http_session: aiohttp.ClientSession | None = None,
+        transport: Transport | None = None,
+        clock: Callable[[], datetime] = _utcnow,
+        random: Callable[[], float] = random.random,
+    ) -> None:
+        if endpoint_url and use_fips:
+            raise ConfigurationError("endpoint_url cannot be combined with use_fips")
+        self.region: str = resolve_region(region, profile, endpoint_url)
+        self.endpoint_url: str = (endpoint_url or endpoint_for(self.region, use_fips=use_fips)).rstrip("/")
+        if not self.endpoint_url.startswith(("http://", "https://")):
+            raise ConfigurationError("endpoint_url must start with http:// or https://")
+        self._url = self.endpoint_url + "/"
+        self._host = self.endpoint_url.split("://", 1)[1].split("/", 1)[0]
+        self.retry_policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(max_attempts=retries)
+        if not isinstance(timeout, Timeout):
+            timeout = Timeout(total=float(timeout))
+        self._transport: Transport = transport or AiohttpTransport(http_session, timeout=timeout)
+        self._credentials = CredentialSource(credentials, profile=profile)
+        self._signer = SigV4Signer(self.region)
+        self._clock = clock
+        self._random = random
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<CognitoClient region={self.region!r} endpoint={self.endpoint_url!r}>"
+
+    # ----- lifetime ---------------------------------------------------------------------------------------
+    async def __aenter__(self) -> CognitoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the owned HTTP session (a borrowed one stays open). Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._transport.aclose()
+
+    @property
+    def http_session(self) -> aiohttp.ClientSession:
+        """The aiohttp session this client sends with (for side requests such as the JWKS)."""
+        transport = self._transport
+        if isinstance(transport, AiohttpTransport):
+            return transport.session
+        raise ConfigurationError("this client's transport has no aiohttp session")
+
+    # ----- one call -----------------------------------------------------------------------------------------
+    async def _invoke(self, spec: OperationSpec, params: dict[str, Any]) -> Any:
+        check_params(spec, params)
+        body = encode_body(params)
+        base_headers = {"Host": self._host, "Content-Type": _CONTENT_TYPE, "X-Amz-Target": spec.target}
+        name = spec.name
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = dict(base_headers)
+            if spec.signed:
+                credentials = await self._credentials.get()
+                self._signer.sign(headers, body, credentials, self._clock())
+            try:
+                raw = await self._transport.send(self._url, headers, body)
+                if raw.status == 200:
+                    return parse_success(name, raw, attempt, spec.output_plan)
+                error: CognitoError = parse_error(name, raw)
+            except CognitoError as exc:
+                error = exc
+            delay = retry_delay(self.retry_policy, attempt, error, name, self._random)
+            if delay is None:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("%s failed after %d attempt(s): %s", name, attempt, type(error).__name__)
+                raise error
+            logger.debug("%s attempt %d failed (%s); retrying in %.3fs", name, attempt, type(error).__name__, delay)
+            await asyncio.sleep(delay)
+
+    def _paginate(self, spec: PaginatedSpec, params: dict[str, Any]) -> Paginator[Any]:
+        op = OPERATIONS[spec.operation]
+
+        async def fetch(request: dict[str, Any]) -> dict[str, Any]:
+            return await self._invoke(op, request)  # type: ignore[no-any-return]
+
+        return Paginator(spec, params, fetch)
+
+    async def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call an operation by its model name (``"AdminGetUser"``) with boto3's parameters."""
+        spec = OPERATIONS.get(operation)
+        if spec is None:
+            raise ConfigurationError(f"unknown operation {operation!r}")
+        return await self._invoke(spec, params)  # type: ignore[no-any-return]
+
+    # ----- sign-in ------------------------------------------------------------------------------------------
+    def session(
+        self,
+        *,
+        user_pool_id: str,
+        client_id: str,
+        client_secret: str | None = None,
+        device_store: Any = None,
+        token_store: Any = None,
+        admin: bool = False,
+        **options: Any,
+    ) -> Session:
+        """A sign-in session for one app client (see ``aiocognito.Session``)."""
+        from ._session import Session
+
+        return Session(
+            self,
+            user_pool_id=user_pool_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            device_store=device_store,
+            token_store=token_store,
+            admin=admin,
+            **options,
+        )

@@ -1,0 +1,146 @@
+"""What the client knows about each operation, and the pure conversions it does on every call.
+
+``OperationSpec`` and ``PaginatedSpec`` rows are generated into ``_operations.py`` from botocore's model.
+This module turns caller parameters into a request body (checking them first) and a response body into
+boto3's shapes (timestamps as aware datetimes, blobs as bytes). No I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from ._errors import ParamValidationError
+
+__all__ = ["OperationSpec", "PaginatedSpec", "check_params", "encode_body", "convert_output"]
+
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "bool": (bool,),
+    "float": (float, int),
+    "list": (list, tuple),
+    "dict": (Mapping,),
+    "timestamp": (datetime, int, float, str),
+    "blob": (bytes, bytearray, memoryview, str),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSpec:
+    """One operation of the model: how to send it and how to read its answer."""
+
+    name: str
+    signed: bool
+    required: tuple[str, ...]
+    kinds: dict[str, str]
+    sensitive: tuple[str, ...] = ()
+    output_plan: Any = None
+    target: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "target", "AWSCognitoIdentityProviderService." + self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class PaginatedSpec:
+    """A paginated listing: which members carry the token, the page size and the items."""
+
+    operation: str
+    input_token: str
+    output_token: str
+    limit_key: str | None
+    result_key: str
+    limit_required: bool = False
+    max_limit: int | None = None
+
+
+def check_params(spec: OperationSpec, params: Mapping[str, Any]) -> None:
+    """Raise ParamValidationError naming every required parameter that is None and every wrong basic type."""
+    problems: list[str] = []
+    for name in spec.required:
+        if params.get(name) is None:
+            problems.append(f"missing required parameter {name}")
+    kinds = spec.kinds
+    for name, value in params.items():
+        kind = kinds.get(name)
+        if kind is None:
+            problems.append(f"unknown parameter {name}")
+        elif value is not None and (
+            not isinstance(value, _KIND_TYPES[kind]) or (kind in ("int", "float") and isinstance(value, bool))
+        ):
+            problems.append(f"parameter {name} must be {kind}, got {type(value).__name__}")
+    if problems:
+        raise ParamValidationError(spec.name, problems)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.timestamp()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"value of type {type(value).__name__} is not JSON serializable")
+
+
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default).encode
+
+
+def encode_body(params: Mapping[str, Any]) -> bytes:
+    """The JSON 1.1 request body (compact, UTF-8)."""
+    return _dumps(params).encode("utf-8")
+
+
+def _to_datetime(value: Any) -> Any:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    if isinstance(value, str):
+        try:
+            return datetime.fromtimestamp(float(value), tz=timezone.utc)
+        except ValueError:
+            try:
+                parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return value
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _convert(value: Any, plan: Any) -> Any:
+    if plan == "T":
+        return _to_datetime(value)
+    if plan == "B":
+        if isinstance(value, str):
+            try:
+                return base64.b64decode(value)
+            except ValueError:
+                return value
+        return value
+    if isinstance(plan, tuple):
+        kind, inner = plan
+        if kind == "L" and isinstance(value, list):
+            return [_convert(v, inner) for v in value]
+        if kind == "M" and isinstance(value, dict):
+            return {k: _convert(v, inner) for k, v in value.items()}
+        return value
+    if isinstance(plan, dict) and isinstance(value, dict):
+        for key, sub in plan.items():
+            if key in value:
+                value[key] = _convert(value[key], sub)
+    return value
+
+
+def convert_output(body: dict[str, Any], plan: Any) -> dict[str, Any]:
+    """Convert, in place, the members the plan names: timestamps to aware datetimes, blobs to bytes."""
+    if plan:
+        _convert(body, plan)
+    return body

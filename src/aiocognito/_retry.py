@@ -1,0 +1,124 @@
+"""When to repeat a failed call, and how long to wait first. Pure: randomness is a parameter.
+
+The rule, per failure kind:
+
+* **Rejected before any effect**, repeated for every operation: throttling (``TooManyRequestsException``,
+  ``ThrottlingException``, HTTP 429: the request was refused, not processed) and connection failures that
+  happened before the request was sent (``TransportError.before_send``).
+* **Ambiguous** (the request may have taken effect), repeated only for operations that are safe to repeat:
+  HTTP 5xx, ``InternalErrorException``/``InternalServerException``, a connection reset or a timeout after
+  the request was sent.
+* **Never repeated**: every other error, including ``LimitExceededException`` (an attempt limit measured in
+  minutes: the caller should wait and tell the user, not spin).
+
+Operations that are **not safe to repeat** after an ambiguous failure, and why:
+
+* ``InitiateAuth``/``AdminInitiateAuth``: may send an SMS or email code each time.
+* ``RespondToAuthChallenge``/``AdminRespondToAuthChallenge``, ``VerifySoftwareToken``,
+  ``AssociateSoftwareToken``: a challenge session or code is consumed by the first attempt.
+* ``SignUp``, ``ConfirmSignUp``, ``ForgotPassword``, ``ConfirmForgotPassword``, ``ResendConfirmationCode``,
+  ``GetUserAttributeVerificationCode``, ``AdminResetUserPassword``, ``ChangePassword``, ``VerifyUserAttribute``:
+  they send messages or consume codes and passwords.
+* ``GetTokensFromRefreshToken``: with rotation the first attempt may have invalidated the token.
+* ``ConfirmDevice``, ``StartWebAuthnRegistration``, ``CompleteWebAuthnRegistration``: single-use state.
+* ``AdminCreateUser`` and every ``Create*``/``Add*``/``Start*``/``Initiate*`` operation: a repeat creates a
+  duplicate or fails with "already exists" although the first attempt worked. Bulk operations
+  (``aiocognito.bulk``) handle that case themselves by checking the state.
+"""
+
+from __future__ import annotations
+
+import random as _random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ._errors import ResponseParseError, ServiceError, TransportError
+
+__all__ = ["RetryPolicy", "is_safe_to_repeat", "retry_delay", "UNSAFE_TO_REPEAT"]
+
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "ThrottledException"})
+TRANSIENT_CODES = frozenset({"InternalErrorException", "InternalServerException", "ServiceUnavailable"})
+
+UNSAFE_TO_REPEAT = frozenset(
+    {
+        "InitiateAuth",
+        "AdminInitiateAuth",
+        "RespondToAuthChallenge",
+        "AdminRespondToAuthChallenge",
+        "AssociateSoftwareToken",
+        "VerifySoftwareToken",
+        "SignUp",
+        "ConfirmSignUp",
+        "ForgotPassword",
+        "ConfirmForgotPassword",
+        "ResendConfirmationCode",
+        "GetUserAttributeVerificationCode",
+        "AdminResetUserPassword",
+        "ChangePassword",
+        "VerifyUserAttribute",
+        "GetTokensFromRefreshToken",
+        "ConfirmDevice",
+        "StartWebAuthnRegistration",
+        "CompleteWebAuthnRegistration",
+        "AdminCreateUser",
+    }
+)
+_UNSAFE_PREFIXES = ("Create", "Add", "Start", "Initiate")
+
+
+def is_safe_to_repeat(operation: str) -> bool:
+    """True when repeating ``operation`` after an ambiguous failure cannot do harm."""
+    return operation not in UNSAFE_TO_REPEAT and not operation.startswith(_UNSAFE_PREFIXES)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded exponential backoff with full jitter.
+
+    ``max_attempts`` counts the first attempt (1 disables retries). The wait before attempt ``n + 1`` is
+    uniform in ``[0, min(max_delay, base_delay * 2 ** (n - 1))]``.
+    """
+
+    max_attempts: int = 4
+    base_delay: float = 0.05
+    max_delay: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("delays must not be negative")
+
+
+def failure_kind(error: BaseException) -> str | None:
+    """``"rejected"`` (no effect happened), ``"ambiguous"`` (it may have), or None (not retryable)."""
+    if isinstance(error, TransportError):
+        return "rejected" if error.before_send else "ambiguous"
+    if isinstance(error, ServiceError):
+        if error.code in THROTTLE_CODES or error.status == 429:
+            return "rejected"
+        if error.code in TRANSIENT_CODES or (error.status or 0) >= 500:
+            return "ambiguous"
+        return None
+    if isinstance(error, ResponseParseError):
+        if error.status == 429:
+            return "rejected"
+        if error.status >= 500:
+            return "ambiguous"
+    return None
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    error: BaseException,
+    operation: str,
+    random: Callable[[], float] = _random.random,
+) -> float | None:
+    """Seconds to wait before attempt ``attempt + 1``, or None when the error must reach the caller."""
+    if attempt >= policy.max_attempts:
+        return None
+    kind = failure_kind(error)
+    if kind is None or (kind == "ambiguous" and not is_safe_to_repeat(operation)):
+        return None
+    return random() * min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))

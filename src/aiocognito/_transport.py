@@ -1,0 +1,89 @@
+"""Sending one HTTP request: the aiohttp transport, its timeouts, and the one place where aiohttp's
+exceptions become aiocognito's.
+
+A transport is anything with ``async send(url, headers, body) -> RawResponse`` and ``async aclose()``;
+tests may pass their own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import aiohttp
+
+from ._errors import ConnectionFailedError, RequestTimeoutError
+
+__all__ = ["Timeout", "RawResponse", "Transport", "AiohttpTransport"]
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Seconds allowed for connecting, and for the whole request (connect + send + answer)."""
+
+    total: float | None = 30.0
+    connect: float | None = 10.0
+
+    def to_aiohttp(self) -> aiohttp.ClientTimeout:
+        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect)
+
+
+class RawResponse(NamedTuple):
+    status: int
+    headers: Any  # a case-insensitive mapping
+    body: bytes
+
+
+class Transport(Protocol):
+    async def send(self, url: str, headers: dict[str, str], body: bytes) -> RawResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
+class AiohttpTransport:
+    """POSTs over one aiohttp session, owned (closed by ``aclose``) or borrowed (left open)."""
+
+    __slots__ = ("_session", "_owner", "_timeout")
+
+    def __init__(self, session: aiohttp.ClientSession | None = None, *, timeout: Timeout = Timeout()) -> None:
+        self._session = session
+        self._owner = session is None
+        self._timeout = timeout.to_aiohttp()
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The aiohttp session, opened on first use when this transport owns it."""
+        session = self._session
+        if session is None or (self._owner and session.closed):
+            session = self._session = aiohttp.ClientSession(
+                timeout=self._timeout,
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                skip_auto_headers=("User-Agent",),
+            )
+        return session
+
+    async def send(self, url: str, headers: dict[str, str], body: bytes) -> RawResponse:
+        session = self.session
+        timeout = None if self._owner else self._timeout
+        try:
+            async with session.post(url, data=body, headers=headers, timeout=timeout) as resp:
+                data = await resp.read()
+                return RawResponse(resp.status, resp.headers, data)
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            # The connection was never made: the request did not leave this machine.
+            raise ConnectionFailedError(f"cannot connect to {_origin(url)}: {type(exc).__name__}", before_send=True) from exc
+        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise RequestTimeoutError(f"no answer from {_origin(url)} within the timeout") from exc
+        except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise ConnectionFailedError(f"connection to {_origin(url)} broke: {type(exc).__name__}") from exc
+        except aiohttp.ClientError as exc:
+            raise ConnectionFailedError(f"HTTP failure talking to {_origin(url)}: {type(exc).__name__}") from exc
+
+    async def aclose(self) -> None:
+        if self._owner and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+
+def _origin(url: str) -> str:
+    return url.split("/", 3)[2] if "://" in url else url

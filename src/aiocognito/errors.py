@@ -1,0 +1,19 @@
+"""Every exception aiocognito raises: the tree in ``_errors`` and one class per Cognito error code.
+
+``from aiocognito.errors import NotAuthorizedException``; ``ERROR_CLASSES[code]`` finds a class by code.
+"""
+
+from __future__ import annotations
+
+from ._error_codes import *  # noqa: F403
+from ._error_codes import ERROR_CLASSES
+from ._error_codes import __all__ as _codes
+from ._errors import *  # noqa: F403
+from ._errors import __all__ as _tree
+
+__all__ = [*_tree, *_codes, "ERROR_CLASSES", "error_class"]
+
+
+def error_class(code: str) -> type[ServiceError]:  # noqa: F405
+    """The class for a service error code; ``ServiceError`` for a code the model does not know."""
+    return ERROR_CLASSES.get(code, ServiceError)  # noqa: F405
