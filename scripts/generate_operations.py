@@ -302,9 +302,12 @@ class Generator:
                 if self.shapes[m["shape"]].get("sensitive") or m.get("sensitive")
             )
             out_plan = self.plan(op["output"]["shape"]) if "output" in op else None
+            in_plan = self.plan(op["input"]["shape"]) if "input" in op else None
             lines.append(
                 f"    {name!r}: OperationSpec({name!r}, signed={self.signed(op)!r}, required={required!r}, "
-                f"kinds={kinds!r}, sensitive={sensitive!r}, output_plan={out_plan!r}),"
+                f"kinds={kinds!r}, sensitive={sensitive!r}, output_plan={out_plan!r}"
+                + (f", input_plan={in_plan!r}" if in_plan else "")
+                + "),"
             )
         lines.append("}")
         lines.append("")

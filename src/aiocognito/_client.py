@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -19,16 +19,24 @@ import aiohttp
 
 from ._credentials import CredentialSource, resolve_region
 from ._error_codes import ERROR_CLASSES
-from ._errors import CognitoError, ConfigurationError, ResponseParseError, ServiceError, redact
+from ._errors import (
+    CognitoError,
+    ConfigurationError,
+    ParamValidationError,
+    ResponseParseError,
+    ServiceError,
+    redact,
+)
 from ._model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
 from ._operations import OPERATIONS, OperationsMixin
 from ._paginate import Paginator
-from ._retry import RetryPolicy, retry_delay
+from ._retry import RetryPolicy, failure_kind, retry_delay
 from ._signing import SigV4Signer
 from ._transport import AiohttpTransport, RawResponse, Timeout, Transport
 
 if TYPE_CHECKING:
     from ._session import Session
+    from .quotas import QuotaPacer
 
 __all__ = ["CognitoClient"]
 
@@ -121,6 +129,10 @@ class CognitoClient(OperationsMixin):
         timeout: seconds for a whole request, or a :class:`Timeout`.
         retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries).
         http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
+        quotas: pace calls against Cognito's per-category request quotas (see ``aiocognito.quotas``):
+            True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides.
+            Off (None) by default; bulk operations turn it on for their own calls.
+        transport: a custom transport (tests); replaces the aiohttp one.
 
     Use it as ``async with CognitoClient(...) as cognito:``, or call ``await cognito.close()``.
     """
@@ -137,6 +149,7 @@ class CognitoClient(OperationsMixin):
         retries: RetryPolicy | int = RetryPolicy(),
         http_session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
+        quotas: Mapping[str, float] | bool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         random: Callable[[], float] = random.random,
     ) -> None:
@@ -157,6 +170,11 @@ class CognitoClient(OperationsMixin):
         self._clock = clock
         self._random = random
         self._closed = False
+        self._pacer: QuotaPacer | None = None
+        if quotas:
+            from .quotas import QuotaPacer
+
+            self._pacer = QuotaPacer(None if quotas is True else quotas)
 
     def __repr__(self) -> str:
         return f"<CognitoClient region={self.region!r} endpoint={self.endpoint_url!r}>"
@@ -185,12 +203,18 @@ class CognitoClient(OperationsMixin):
     # ----- one call -----------------------------------------------------------------------------------------
     async def _invoke(self, spec: OperationSpec, params: dict[str, Any]) -> Any:
         check_params(spec, params)
-        body = encode_body(params)
+        try:
+            body = encode_body(params, spec.input_plan)
+        except (TypeError, ValueError) as exc:
+            raise ParamValidationError(spec.name, [str(exc)]) from None
         base_headers = {"Host": self._host, "Content-Type": _CONTENT_TYPE, "X-Amz-Target": spec.target}
         name = spec.name
         attempt = 0
+        pacer = self._pacer
         while True:
             attempt += 1
+            if pacer is not None:
+                await pacer.acquire(name)
             headers = dict(base_headers)
             if spec.signed:
                 credentials = await self._credentials.get()
@@ -202,6 +226,8 @@ class CognitoClient(OperationsMixin):
                 error: CognitoError = parse_error(name, raw)
             except CognitoError as exc:
                 error = exc
+            if pacer is not None and failure_kind(error) == "rejected" and isinstance(error, ServiceError):
+                pacer.on_throttled(name)
             delay = retry_delay(self.retry_policy, attempt, error, name, self._random)
             if delay is None:
                 if logger.isEnabledFor(logging.DEBUG):

@@ -40,6 +40,7 @@ class OperationSpec:
     kinds: dict[str, str]
     sensitive: tuple[str, ...] = ()
     output_plan: Any = None
+    input_plan: Any = None
     target: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,12 +80,6 @@ def check_params(spec: OperationSpec, params: Mapping[str, Any]) -> None:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.timestamp()
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, tuple):
@@ -92,11 +87,52 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"value of type {type(value).__name__} is not JSON serializable")
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_json_default).encode
+# botocore's JSON serializer uses json.dumps' default separators and ASCII escapes; matching it byte for
+# byte keeps request bodies (and so signatures) identical to boto3's for the same parameters.
+_dumps = json.JSONEncoder(default=_json_default).encode
 
 
-def encode_body(params: Mapping[str, Any]) -> bytes:
-    """The JSON 1.1 request body (compact, UTF-8)."""
+def _timestamp_in(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return float(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        seconds = value.timestamp()
+        return int(seconds) if value.microsecond == 0 else seconds
+    return value
+
+
+def _blob_in(value: Any) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _prepare(value: Any, plan: Any) -> Any:
+    if plan == "T":
+        return _timestamp_in(value)
+    if plan == "B":
+        return _blob_in(value)
+    if isinstance(plan, tuple):
+        kind, inner = plan
+        if kind == "L" and isinstance(value, (list, tuple)):
+            return [_prepare(v, inner) for v in value]
+        if kind == "M" and isinstance(value, Mapping):
+            return {k: _prepare(v, inner) for k, v in value.items()}
+        return value
+    if isinstance(plan, dict) and isinstance(value, Mapping):
+        return {k: (_prepare(v, plan[k]) if k in plan else v) for k, v in value.items()}
+    return value
+
+
+def encode_body(params: Mapping[str, Any], plan: Any = None) -> bytes:
+    """The JSON 1.1 request body; ``plan`` names the timestamps and blobs to encode as the protocol wants."""
+    if plan:
+        params = _prepare(params, plan)
     return _dumps(params).encode("utf-8")
 
 
