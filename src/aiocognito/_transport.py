@@ -64,10 +64,8 @@ class AiohttpTransport:
         return session
 
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> RawResponse:
-        session = self.session
-        timeout = None if self._owner else self._timeout
         try:
-            async with session.post(url, data=body, headers=headers, timeout=timeout) as resp:
+            async with self.session.post(url, data=body, headers=headers, timeout=self._timeout) as resp:
                 data = await resp.read()
                 return RawResponse(resp.status, resp.headers, data)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
