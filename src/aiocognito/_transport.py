@@ -58,7 +58,7 @@ class AiohttpTransport:
         if session is None or (self._owner and session.closed):
             session = self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
                 skip_auto_headers=("User-Agent",),
             )
         return session
