@@ -501,15 +501,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--paginators")
     ap.add_argument("--installed", action="store_true")
     ap.add_argument("--fetch-wheel", metavar="WHEEL")
+    ap.add_argument("--out", default=str(PKG), help="where to write the modules (default: the package)")
     args = ap.parse_args(argv)
     if args.fetch_wheel:
         fetch_wheel(args.fetch_wheel)
     service, paginators = load_model(args)
     gen = Generator(service, paginators)
-    ops = gen.emit_operations()
-    (PKG / "_operations.py").write_text(ops, encoding="utf-8")
-    (PKG / "_error_codes.py").write_text(gen.emit_errors(), encoding="utf-8")
-    (PKG / "type_defs.py").write_text(gen.emit_type_defs(), encoding="utf-8")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_operations.py").write_text(gen.emit_operations(), encoding="utf-8")
+    (out / "_error_codes.py").write_text(gen.emit_errors(), encoding="utf-8")
+    (out / "type_defs.py").write_text(gen.emit_type_defs(), encoding="utf-8")
     print(f"{len(gen.ops)} operations, {len(gen.paginated())} paginated listings", file=sys.stderr)
     return 0
 

@@ -29,6 +29,12 @@ class Credentials(NamedTuple):
         return f"Credentials(access_key={self.access_key!r}, secret_key=<hidden>, token={'<hidden>' if self.token else None})"
 
 
+def _trim(value: str) -> str:
+    """SigV4's header value form: trimmed, inner runs of spaces folded to one."""
+    value = value.strip()
+    return " ".join(value.split()) if "  " in value or "\t" in value or "\n" in value else value
+
+
 def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
@@ -66,17 +72,12 @@ class SigV4Signer:
         headers["X-Amz-Date"] = amz_date
         if credentials.token:
             headers["X-Amz-Security-Token"] = credentials.token
-        canon = sorted((k.lower(), " ".join(v.split())) for k, v in headers.items() if k.lower() != "authorization")
-        signed_headers = ";".join(k for k, _ in canon)
-        canonical_request = "\n".join(
-            (
-                "POST",
-                "/",
-                "",
-                "".join(f"{k}:{v}\n" for k, v in canon),
-                signed_headers,
-                hashlib.sha256(body).hexdigest(),
-            )
+        canon = sorted([(k.lower(), v) for k, v in headers.items()])
+        signed_headers = ";".join([k for k, _ in canon if k != "authorization"])
+        canonical_request = "POST\n/\n\n%s\n%s\n%s" % (
+            "".join([f"{k}:{_trim(v)}\n" for k, v in canon if k != "authorization"]),
+            signed_headers,
+            hashlib.sha256(body).hexdigest(),
         )
         scope = f"{datestamp}/{self.region}/{self.service}/aws4_request"
         string_to_sign = "\n".join(

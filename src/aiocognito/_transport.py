@@ -15,6 +15,8 @@ import aiohttp
 
 from ._errors import ConnectionFailedError, RequestTimeoutError
 
+USER_AGENT = "aiocognito/0.1.0 (+aiohttp)"
+
 __all__ = ["Timeout", "RawResponse", "Transport", "AiohttpTransport"]
 
 
@@ -59,7 +61,9 @@ class AiohttpTransport:
             session = self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
-                skip_auto_headers=("User-Agent",),
+                skip_auto_headers=("Accept-Encoding",),
+                auto_decompress=False,
+                headers={"User-Agent": USER_AGENT},
             )
         return session
 
