@@ -29,7 +29,10 @@ import time
 
 CANNED = {
     "Username": "alice",
-    "UserAttributes": [{"Name": "sub", "Value": "5f0c9d1e-0000-4000-8000-000000000000"}, {"Name": "email", "Value": "a@example.com"}],
+    "UserAttributes": [
+        {"Name": "sub", "Value": "5f0c9d1e-0000-4000-8000-000000000000"},
+        {"Name": "email", "Value": "a@example.com"},
+    ],
     "UserCreateDate": 1.7e9,
     "UserLastModifiedDate": 1.7e9,
     "Enabled": True,
@@ -47,7 +50,9 @@ def serve(port: int, delay: float) -> None:
         await request.read()
         if delay:
             await asyncio.sleep(delay)
-        return web.Response(body=body, content_type="application/x-amz-json-1.1", headers={"x-amzn-RequestId": "r"})
+        return web.Response(
+            body=body, content_type="application/x-amz-json-1.1", headers={"x-amzn-RequestId": "r"}
+        )
 
     app = web.Application()
     app.router.add_post("/", handler)
@@ -141,7 +146,9 @@ async def worker_memory(kind: str, url: str, pending: int) -> dict[str, float]:
     await client.admin_get_user(UserPoolId="us-east-1_abc", Username="alice")
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
-    await asyncio.gather(*(client.admin_get_user(UserPoolId="us-east-1_abc", Username="alice") for _ in range(pending)))
+    await asyncio.gather(
+        *(client.admin_get_user(UserPoolId="us-east-1_abc", Username="alice") for _ in range(pending))
+    )
     peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
     await close_client(kind, cm)
@@ -149,7 +156,9 @@ async def worker_memory(kind: str, url: str, pending: int) -> dict[str, float]:
 
 
 def run_worker(args: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -160,9 +169,11 @@ def import_time(module: str) -> float:
         subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
         best = min(best, time.perf_counter() - t0)
     base = min(
-        (lambda t0: (subprocess.run([sys.executable, "-c", "pass"], check=True), time.perf_counter() - t0)[1])(
-            time.perf_counter()
-        )
+        (
+            lambda t0: (subprocess.run([sys.executable, "-c", "pass"], check=True), time.perf_counter() - t0)[
+                1
+            ]
+        )(time.perf_counter())
         for _ in range(5)
     )
     return (best - base) * 1e3
@@ -201,7 +212,9 @@ def main() -> None:
         rows.append(("import (ms, over a bare interpreter)", ours, ref, ours / ref, "<= 1.0"))
         ours = run_worker(["memory", "aiocognito", slow_url, str(args.pending)])["peak_mib"]
         ref = run_worker(["memory", "aiobotocore", slow_url, str(args.pending)])["peak_mib"]
-        rows.append((f"peak traced memory, {args.pending} pending calls (MiB)", ours, ref, ours / ref, "<= 0.6"))
+        rows.append(
+            (f"peak traced memory, {args.pending} pending calls (MiB)", ours, ref, ours / ref, "<= 0.6")
+        )
     finally:
         server.terminate()
         slow_server.terminate()

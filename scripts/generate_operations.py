@@ -221,7 +221,9 @@ class Generator:
                 "limit_key": limit_key,
                 "result_key": lists[0],
                 "limit_required": bool(limit_key and limit_key in inp.get("required", [])),
-                "max_limit": self.shapes[inp["members"][limit_key]["shape"]].get("max") if limit_key else None,
+                "max_limit": self.shapes[inp["members"][limit_key]["shape"]].get("max")
+                if limit_key
+                else None,
             }
             bp = self.botocore_paginators.get(name)
             if bp:  # botocore's table agrees with the derivation; trust it where present
@@ -249,7 +251,9 @@ class Generator:
             return auth != ["smithy.api#noAuth"]
         return op.get("authtype") != "none"
 
-    def method_params(self, op: dict[str, Any], skip: tuple[str, ...] = ()) -> list[tuple[str, str, bool, str]]:
+    def method_params(
+        self, op: dict[str, Any], skip: tuple[str, ...] = ()
+    ) -> list[tuple[str, str, bool, str]]:
         inp = self.shapes[op["input"]["shape"]] if "input" in op else {"members": {}}
         required = set(inp.get("required", []))
         params = []
@@ -286,7 +290,9 @@ class Generator:
             "    from datetime import datetime",
             "    from typing import Literal",
             "",
-            "    from .type_defs import *  # noqa: F403",
+            "    from .type_defs import (",
+            "@@TYPE_IMPORTS@@",
+            "    )",
             "",
             f"OPERATION_COUNT = {len(self.ops)}",
             "",
@@ -322,20 +328,26 @@ class Generator:
         lines.append("")
         lines.append("")
         lines.append("class OperationsMixin:")
-        lines.append('    """One async method per Cognito user-pool operation, named and shaped like boto3\'s."""')
+        lines.append(
+            '    """One async method per Cognito user-pool operation, named and shaped like boto3\'s."""'
+        )
         lines.append("")
         lines.append("    __slots__ = ()")
         lines.append("")
         lines.append("    async def _invoke(self, spec: OperationSpec, params: dict[str, Any]) -> Any:")
         lines.append("        raise NotImplementedError")
         lines.append("")
-        lines.append("    def _paginate(self, spec: PaginatedSpec, params: dict[str, Any]) -> Paginator[Any]:")
+        lines.append(
+            "    def _paginate(self, spec: PaginatedSpec, params: dict[str, Any]) -> Paginator[Any]:"
+        )
         lines.append("        raise NotImplementedError")
         for name, op in self.ops.items():
             lines.extend(self.emit_method(name, op))
         for name, p in pag.items():
             lines.extend(self.emit_list_all(name, self.ops[name], p))
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        used = sorted(set(re.findall(r"\b(\w+TypeDef)\b", text)))
+        return text.replace("@@TYPE_IMPORTS@@", "\n".join(f"        {n}," for n in used))
 
     def signature(self, params: list[tuple[str, str, bool, str]]) -> list[str]:
         sig = ["        self,"]
@@ -377,7 +389,9 @@ class Generator:
         lines.append(f"        See {ref}")
         lines.append('        """')
         lines.extend(self.body(params))
-        lines.append(f"        return await self._invoke(OPERATIONS[{name!r}], params)  # type: ignore[no-any-return]")
+        lines.append(
+            f"        return await self._invoke(OPERATIONS[{name!r}], params)  # type: ignore[no-any-return]"
+        )
         return lines
 
     def emit_list_all(self, name: str, op: dict[str, Any], p: dict[str, Any]) -> list[str]:
@@ -399,7 +413,11 @@ class Generator:
         lines.append("")
         lines.append(
             "        ``async for item in ...`` yields items; ``.pages()`` yields the raw responses. "
-            + (f"{p['limit_key']} sets the page size" if p["limit_key"] else "The service chooses the page size")
+            + (
+                f"{p['limit_key']} sets the page size"
+                if p["limit_key"]
+                else "The service chooses the page size"
+            )
             + (f" (default {p['max_limit']})." if p["limit_required"] else ".")
         )
         lines.append('        """')
@@ -429,7 +447,14 @@ class Generator:
             doc = doc_text(shape.get("documentation"), limit=300) or name
             lines += ["", "", f"class {name}(ServiceError):", f'    """{doc}"""', "", f"    code = {name!r}"]
         for name, doc in COMMON_ERRORS.items():
-            lines += ["", "", f"class {name}(ServiceError):", f'    """{doc} (Not in the model; AWS JSON protocol.)"""', "", f"    code = {name!r}"]
+            lines += [
+                "",
+                "",
+                f"class {name}(ServiceError):",
+                f'    """{doc} (Not in the model; AWS JSON protocol.)"""',
+                "",
+                f"    code = {name!r}",
+            ]
         lines += ["", "", "ERROR_CLASSES: dict[str, type[ServiceError]] = {"]
         lines.extend(f"    {n!r}: {n}," for n in names)
         lines.append("}")
@@ -490,7 +515,9 @@ class Generator:
         ]
         for name in sorted(emitted):
             lines += ["", ""] + emitted[name]
-            if name.endswith("Response") and any(name == o.get("output", {}).get("shape") for o in self.ops.values()):
+            if name.endswith("Response") and any(
+                name == o.get("output", {}).get("shape") for o in self.ops.values()
+            ):
                 lines.append("    ResponseMetadata: NotRequired[ResponseMetadataTypeDef]")
         return "\n".join(lines) + "\n"
 

@@ -89,12 +89,22 @@ async def test_every_modeled_error_code_raises_its_class(fault_server: FaultServ
 @pytest.mark.parametrize(
     ("headers", "body", "expected"),
     [
-        ({"x-amzn-ErrorType": "NotAuthorizedException:http://internal.amazon.com/"}, b"{}", "NotAuthorizedException"),
-        ({}, b'{"__type": "com.amazonaws.cognito#UserNotFoundException", "Message": "gone"}', "UserNotFoundException"),
+        (
+            {"x-amzn-ErrorType": "NotAuthorizedException:http://internal.amazon.com/"},
+            b"{}",
+            "NotAuthorizedException",
+        ),
+        (
+            {},
+            b'{"__type": "com.amazonaws.cognito#UserNotFoundException", "Message": "gone"}',
+            "UserNotFoundException",
+        ),
         ({}, b'{"code": "InvalidParameterException", "message": "x"}', "InvalidParameterException"),
     ],
 )
-async def test_error_code_sources(fault_server: FaultServer, headers: dict[str, str], body: bytes, expected: str) -> None:
+async def test_error_code_sources(
+    fault_server: FaultServer, headers: dict[str, str], body: bytes, expected: str
+) -> None:
     fault_server.script = lambda request, n: web.Response(status=400, body=body, headers=headers)
     async with client_for(fault_server.url, retries=1) as cognito:
         with pytest.raises(errors.ERROR_CLASSES[expected]):
@@ -123,7 +133,9 @@ async def test_unknown_code_gives_service_error_with_that_code(fault_server: Fau
         (200, b"<html>ok?</html>", "text/html"),
     ],
 )
-async def test_bad_bodies_give_clear_errors(fault_server: FaultServer, status: int, body: bytes, content_type: str) -> None:
+async def test_bad_bodies_give_clear_errors(
+    fault_server: FaultServer, status: int, body: bytes, content_type: str
+) -> None:
     fault_server.script = lambda request, n: web.Response(status=status, body=body, content_type=content_type)
     async with client_for(fault_server.url, retries=1) as cognito:
         with pytest.raises(aiocognito.ResponseParseError) as info:
@@ -305,7 +317,9 @@ def test_page_cursor_fills_a_required_limit() -> None:
 
 
 async def test_paginator_stops_on_repeated_token_from_server(fault_server: FaultServer) -> None:
-    fault_server.script = lambda request, n: web.json_response({"Users": [{"Username": str(n)}], "PaginationToken": "same"})
+    fault_server.script = lambda request, n: web.json_response(
+        {"Users": [{"Username": str(n)}], "PaginationToken": "same"}
+    )
     async with client_for(fault_server.url) as cognito:
         seen = []
         with pytest.raises(aiocognito.PaginationError):
@@ -319,7 +333,9 @@ async def test_list_all_user_import_jobs_sends_required_max_results(fault_server
 
     async def script(request: web.Request, n: int) -> web.Response:
         bodies.append(json.loads(await request.read()))
-        return web.json_response({"UserImportJobs": [{"JobId": f"j{n}"}], **({"PaginationToken": f"t{n}"} if n < 3 else {})})
+        return web.json_response(
+            {"UserImportJobs": [{"JobId": f"j{n}"}], **({"PaginationToken": f"t{n}"} if n < 3 else {})}
+        )
 
     fault_server.script = script
     async with client_for(fault_server.url) as cognito:

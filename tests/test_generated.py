@@ -30,7 +30,12 @@ def test_counts() -> None:
     assert len(PAGINATED) == 21
     methods = [m for m in dir(aiocognito.CognitoClient) if m.startswith(("list_all_", "admin_list_all_"))]
     assert sorted(methods) == sorted(PAGINATED)
-    for required in ("list_all_users", "admin_list_all_groups_for_user", "admin_list_all_devices", "list_all_user_import_jobs"):
+    for required in (
+        "list_all_users",
+        "admin_list_all_groups_for_user",
+        "admin_list_all_devices",
+        "list_all_user_import_jobs",
+    ):
         assert required in PAGINATED
 
 

@@ -26,7 +26,9 @@ async def test_pool_client_user_group_round_trip(cognito: aiocognito.CognitoClie
     assert described["UserPool"]["Name"] == "round-trip"
 
     client = await cognito.create_user_pool_client(
-        UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+        UserPoolId=pool_id,
+        ClientName="app",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )
     client_id = client["UserPoolClient"]["ClientId"]
     got = await cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)
@@ -45,10 +47,19 @@ async def test_pool_client_user_group_round_trip(cognito: aiocognito.CognitoClie
     assert isinstance(user["UserCreateDate"], datetime)
 
     await cognito.create_group(UserPoolId=pool_id, GroupName="admins", Description="the admins")
-    await cognito.admin_add_user_to_group(UserPoolId=pool_id, Username="alice@example.com", GroupName="admins")
-    groups = [g["GroupName"] async for g in cognito.admin_list_all_groups_for_user(UserPoolId=pool_id, Username="alice@example.com")]
+    await cognito.admin_add_user_to_group(
+        UserPoolId=pool_id, Username="alice@example.com", GroupName="admins"
+    )
+    groups = [
+        g["GroupName"]
+        async for g in cognito.admin_list_all_groups_for_user(
+            UserPoolId=pool_id, Username="alice@example.com"
+        )
+    ]
     assert groups == ["admins"]
-    members = [u["Username"] async for u in cognito.list_all_users_in_group(UserPoolId=pool_id, GroupName="admins")]
+    members = [
+        u["Username"] async for u in cognito.list_all_users_in_group(UserPoolId=pool_id, GroupName="admins")
+    ]
     assert len(members) == 1
 
 
@@ -106,9 +117,15 @@ async def test_every_listing_moto_implements_spans_pages(cognito: aiocognito.Cog
             UserPoolId=pool_id,
             ProviderName=f"idp{i}",
             ProviderType="OIDC",
-            ProviderDetails={"client_id": "x", "authorize_scopes": "openid", "oidc_issuer": "https://issuer.example"},
+            ProviderDetails={
+                "client_id": "x",
+                "authorize_scopes": "openid",
+                "oidc_issuer": "https://issuer.example",
+            },
         )
-        await cognito.create_resource_server(UserPoolId=pool_id, Identifier=f"https://rs{i}.example", Name=f"rs{i}")
+        await cognito.create_resource_server(
+            UserPoolId=pool_id, Identifier=f"https://rs{i}.example", Name=f"rs{i}"
+        )
     await cognito.admin_create_user(UserPoolId=pool_id, Username="u", MessageAction="SUPPRESS")
     for i in range(7):
         await cognito.admin_add_user_to_group(UserPoolId=pool_id, Username="u", GroupName=f"g{i}")
@@ -119,7 +136,7 @@ async def test_every_listing_moto_implements_spans_pages(cognito: aiocognito.Cog
     async def collect(paginator: aiocognito.Paginator, key: str) -> tuple[list[str], int]:
         pages = 0
         items: list[str] = []
-        async for page in paginator.pages():
+        async for _page in paginator.pages():
             pages += 1
         async for item in paginator:
             items.append(item[key])
@@ -142,12 +159,22 @@ async def test_every_listing_moto_implements_spans_pages(cognito: aiocognito.Cog
         assert pages > 2, paginator
 
 
-async def test_unsigned_operations_need_no_credentials(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+async def test_unsigned_operations_need_no_credentials(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    async with aiocognito.CognitoClient(region="us-east-1", endpoint_url=moto_endpoint, credentials=("a", "b")) as admin:
+    async with aiocognito.CognitoClient(
+        region="us-east-1", endpoint_url=moto_endpoint, credentials=("a", "b")
+    ) as admin:
         pool_id = await make_pool(admin)
         client = await admin.create_user_pool_client(
             UserPoolId=pool_id, ClientName="app", ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH"]

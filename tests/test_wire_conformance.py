@@ -38,7 +38,9 @@ def sample(shape_name: str, depth: int = 0) -> Any:
     if t == "string":
         if "enum" in shape:
             return shape["enum"][0]
-        return "v" * max(int(shape.get("min", 1)), 3) if shape.get("min", 1) <= 64 else "v" * int(shape["min"])
+        return (
+            "v" * max(int(shape.get("min", 1)), 3) if shape.get("min", 1) <= 64 else "v" * int(shape["min"])
+        )
     if t in ("integer", "long"):
         return int(shape.get("min", 1)) or 1
     if t == "boolean":
@@ -128,16 +130,19 @@ async def test_wire_matches_aiobotocore(
     # per call); configure the reference to leave them out too so signatures are comparable.
     session.unregister("request-created", botocore.handlers.add_retry_headers)
     checked_signed = checked_unsigned = 0
-    async with session.create_client(
-        "cognito-idp",
-        region_name="eu-west-1",
-        endpoint_url=url,
-        aws_access_key_id=CREDS[0],
-        aws_secret_access_key=CREDS[1],
-        aws_session_token=CREDS[2],
-    ) as reference, aiocognito.CognitoClient(
-        region="eu-west-1", endpoint_url=url, credentials=CREDS, clock=lambda: FROZEN, retries=1
-    ) as ours:
+    async with (
+        session.create_client(
+            "cognito-idp",
+            region_name="eu-west-1",
+            endpoint_url=url,
+            aws_access_key_id=CREDS[0],
+            aws_secret_access_key=CREDS[1],
+            aws_session_token=CREDS[2],
+        ) as reference,
+        aiocognito.CognitoClient(
+            region="eu-west-1", endpoint_url=url, credentials=CREDS, clock=lambda: FROZEN, retries=1
+        ) as ours,
+    ):
         for op_name in COMMON:
             params = ordered_params(op_name)
             seen.clear()
@@ -158,7 +163,9 @@ async def test_wire_matches_aiobotocore(
     assert checked_signed >= 30 and checked_unsigned >= 25, (checked_signed, checked_unsigned)
 
 
-async def test_body_encodes_timestamps_and_blobs_like_botocore(capture: tuple[str, list[dict[str, Any]]]) -> None:
+async def test_body_encodes_timestamps_and_blobs_like_botocore(
+    capture: tuple[str, list[dict[str, Any]]],
+) -> None:
     url, seen = capture
     async with aiocognito.CognitoClient(region="eu-west-1", endpoint_url=url, credentials=CREDS) as ours:
         await ours.set_ui_customization(UserPoolId="eu-west-1_abc", ImageFile=b"\x89PNG")

@@ -71,7 +71,9 @@ def parse_error(operation: str, raw: RawResponse) -> CognitoError:
     if not code:
         excerpt = redact(raw.body.decode("utf-8", "replace"))
         what = "an error answer with no error code" if isinstance(body, dict) else "a non-JSON error answer"
-        return ResponseParseError(f"Cognito sent {what}", operation=operation, status=raw.status, excerpt=excerpt)
+        return ResponseParseError(
+            f"Cognito sent {what}", operation=operation, status=raw.status, excerpt=excerpt
+        )
     message = ""
     extra: dict[str, Any] = {}
     if isinstance(body, dict):
@@ -126,8 +128,9 @@ class CognitoClient(OperationsMixin):
         credentials: explicit AWS credentials (see ``CredentialSource``); default: the standard chain,
             loaded on the first signed call. Unsigned (public) operations never need them.
         profile: shared-config profile for the region and the credential chain.
-        timeout: seconds for a whole request, or a :class:`Timeout`.
-        retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries).
+        timeout: seconds for a whole request, or a :class:`Timeout` (default: 30 s total, 10 s to connect).
+        retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries); default 4
+            attempts with full-jitter backoff, by the rule in ``_retry.py``.
         http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
         quotas: pace calls against Cognito's per-category request quotas (see ``aiocognito.quotas``):
             True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides.
@@ -145,8 +148,8 @@ class CognitoClient(OperationsMixin):
         use_fips: bool = False,
         credentials: Any = None,
         profile: str | None = None,
-        timeout: float | Timeout = Timeout(),
-        retries: RetryPolicy | int = RetryPolicy(),
+        timeout: float | Timeout | None = None,
+        retries: RetryPolicy | int | None = None,
         http_session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
         quotas: Mapping[str, float] | bool | None = None,
@@ -161,8 +164,12 @@ class CognitoClient(OperationsMixin):
             raise ConfigurationError("endpoint_url must start with http:// or https://")
         self._url = self.endpoint_url + "/"
         self._host = self.endpoint_url.split("://", 1)[1].split("/", 1)[0]
+        if retries is None:
+            retries = RetryPolicy()
         self.retry_policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(max_attempts=retries)
-        if not isinstance(timeout, Timeout):
+        if timeout is None:
+            timeout = Timeout()
+        elif not isinstance(timeout, Timeout):
             timeout = Timeout(total=float(timeout))
         self._transport: Transport = transport or AiohttpTransport(http_session, timeout=timeout)
         self._credentials = CredentialSource(credentials, profile=profile)
@@ -233,7 +240,9 @@ class CognitoClient(OperationsMixin):
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug("%s failed after %d attempt(s): %s", name, attempt, type(error).__name__)
                 raise error
-            logger.debug("%s attempt %d failed (%s); retrying in %.3fs", name, attempt, type(error).__name__, delay)
+            logger.debug(
+                "%s attempt %d failed (%s); retrying in %.3fs", name, attempt, type(error).__name__, delay
+            )
             await asyncio.sleep(delay)
 
     def _paginate(self, spec: PaginatedSpec, params: dict[str, Any]) -> Paginator[Any]:

@@ -22,7 +22,11 @@ __all__ = ["CredentialSource", "resolve_region"]
 def _coerce(value: Any) -> Credentials | None:
     if isinstance(value, Credentials):
         return value
-    if isinstance(value, tuple) and len(value) in (2, 3) and all(isinstance(v, (str, type(None))) for v in value):
+    if (
+        isinstance(value, tuple)
+        and len(value) in (2, 3)
+        and all(isinstance(v, (str, type(None))) for v in value)
+    ):
         return Credentials(*value)
     if isinstance(value, Mapping):
         ak = value.get("aws_access_key_id") or value.get("AccessKeyId") or value.get("access_key")

@@ -121,4 +121,4 @@ def retry_delay(
     kind = failure_kind(error)
     if kind is None or (kind == "ambiguous" and not is_safe_to_repeat(operation)):
         return None
-    return random() * min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+    return random() * min(policy.max_delay, policy.base_delay * (2.0 ** (attempt - 1)))

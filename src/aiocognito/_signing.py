@@ -74,17 +74,18 @@ class SigV4Signer:
             headers["X-Amz-Security-Token"] = credentials.token
         canon = sorted([(k.lower(), v) for k, v in headers.items()])
         signed_headers = ";".join([k for k, _ in canon if k != "authorization"])
-        canonical_request = "POST\n/\n\n%s\n%s\n%s" % (
-            "".join([f"{k}:{_trim(v)}\n" for k, v in canon if k != "authorization"]),
-            signed_headers,
-            hashlib.sha256(body).hexdigest(),
+        canonical_headers = "".join([f"{k}:{_trim(v)}\n" for k, v in canon if k != "authorization"])
+        canonical_request = (
+            f"POST\n/\n\n{canonical_headers}\n{signed_headers}\n{hashlib.sha256(body).hexdigest()}"
         )
         scope = f"{datestamp}/{self.region}/{self.service}/aws4_request"
         string_to_sign = "\n".join(
             (_ALGORITHM, amz_date, scope, hashlib.sha256(canonical_request.encode("utf-8")).hexdigest())
         )
         signature = hmac.new(
-            self._signing_key(credentials.secret_key, datestamp), string_to_sign.encode("utf-8"), hashlib.sha256
+            self._signing_key(credentials.secret_key, datestamp),
+            string_to_sign.encode("utf-8"),
+            hashlib.sha256,
         ).hexdigest()
         headers["Authorization"] = (
             f"{_ALGORITHM} Credential={credentials.access_key}/{scope}, "

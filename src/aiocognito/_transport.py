@@ -74,13 +74,17 @@ class AiohttpTransport:
                 return RawResponse(resp.status, resp.headers, data)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made: the request did not leave this machine.
-            raise ConnectionFailedError(f"cannot connect to {_origin(url)}: {type(exc).__name__}", before_send=True) from exc
+            raise ConnectionFailedError(
+                f"cannot connect to {_origin(url)}: {type(exc).__name__}", before_send=True
+            ) from exc
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise RequestTimeoutError(f"no answer from {_origin(url)} within the timeout") from exc
         except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             raise ConnectionFailedError(f"connection to {_origin(url)} broke: {type(exc).__name__}") from exc
         except aiohttp.ClientError as exc:
-            raise ConnectionFailedError(f"HTTP failure talking to {_origin(url)}: {type(exc).__name__}") from exc
+            raise ConnectionFailedError(
+                f"HTTP failure talking to {_origin(url)}: {type(exc).__name__}"
+            ) from exc
 
     async def aclose(self) -> None:
         if self._owner and self._session is not None and not self._session.closed:
