@@ -28,6 +28,7 @@ from ._paginate import Paginator
 from ._retry import RetryPolicy
 from ._signing import Credentials
 from ._transport import Timeout
+from ._verifier import TokenVerifier
 
 __version__ = "0.1.0"
 
@@ -54,6 +55,7 @@ __all__ = [
     "Timeout",
     "TokenError",
     "TokenExpired",
+    "TokenVerifier",
     "TransportError",
     "errors",
     "__version__",
