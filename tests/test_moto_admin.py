@@ -184,3 +184,41 @@ async def test_unsigned_operations_need_no_credentials(
         await public.sign_up(ClientId=client_id, Username="bob", Password="Passw0rd!x")
         with pytest.raises(aiocognito.CredentialsError):
             await public.admin_get_user(UserPoolId=pool_id, Username="bob")
+
+
+async def test_credential_chain_and_region_from_environment(
+    moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """With nothing passed, region and credentials come from the standard AWS chain (here: env vars)."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENV")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secretfromenv")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    async with aiocognito.CognitoClient(endpoint_url=moto_endpoint) as cognito:
+        assert cognito.region == "eu-west-2"
+        pool = await cognito.create_user_pool(PoolName="from-env")
+        assert pool["UserPool"]["Id"].startswith("eu-west-2_")
+
+
+def test_region_from_shared_config_profile(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = ap-south-1\n[profile other]\nregion = sa-east-1\n")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    assert aiocognito.CognitoClient().region == "ap-south-1"
+    assert aiocognito.CognitoClient(profile="other").region == "sa-east-1"
+    assert aiocognito.CognitoClient().endpoint_url == "https://cognito-idp.ap-south-1.amazonaws.com"
+    assert (
+        aiocognito.CognitoClient("us-east-1", use_fips=True).endpoint_url
+        == "https://cognito-idp-fips.us-east-1.amazonaws.com"
+    )
+    with pytest.raises(aiocognito.ConfigurationError):
+        aiocognito.CognitoClient(profile="missing")
+    config.write_text("")
+    with pytest.raises(aiocognito.ConfigurationError, match="region"):
+        aiocognito.CognitoClient()
+    with pytest.raises(aiocognito.ConfigurationError):
+        aiocognito.CognitoClient("us-east-1", endpoint_url="http://x", use_fips=True)

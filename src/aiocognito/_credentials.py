@@ -93,9 +93,13 @@ def resolve_region(region: str | None, profile: str | None, endpoint_url: str | 
     env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if env:
         return env
+    from botocore.exceptions import BotoCoreError
     from botocore.session import Session
 
-    configured = Session(profile=profile).get_config_variable("region")
+    try:
+        configured = Session(profile=profile).get_config_variable("region")
+    except BotoCoreError as exc:
+        raise ConfigurationError(f"cannot read the region from the AWS config: {exc}") from None
     if configured:
         return str(configured)
     if endpoint_url:
