@@ -26,21 +26,58 @@ from ._errors import (
 )
 from ._paginate import Paginator
 from ._retry import RetryPolicy
+from ._session import (
+    Challenge,
+    ChallengeSelectionRequired,
+    ChallengeStep,
+    CustomChallenge,
+    MfaCodeRequired,
+    MfaSelectionRequired,
+    NewPasswordRequired,
+    Session,
+    SignedIn,
+    Step,
+    TotpSetupRequired,
+    WebAuthnRequired,
+)
 from ._signing import Credentials
+from ._stores import (
+    DeviceRecord,
+    DeviceStore,
+    FileDeviceStore,
+    FileTokenStore,
+    MemoryDeviceStore,
+    MemoryTokenStore,
+    TokenStore,
+)
+from ._tokens import TokenSet
 from ._transport import Timeout
 from ._verifier import TokenVerifier
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Challenge",
+    "ChallengeSelectionRequired",
+    "ChallengeStep",
     "CognitoClient",
     "CognitoError",
     "ConfigurationError",
     "ConnectionFailedError",
     "Credentials",
     "CredentialsError",
+    "CustomChallenge",
+    "DeviceRecord",
+    "DeviceStore",
+    "FileDeviceStore",
+    "FileTokenStore",
     "InvalidToken",
     "JwksUnavailable",
+    "MemoryDeviceStore",
+    "MemoryTokenStore",
+    "MfaCodeRequired",
+    "MfaSelectionRequired",
+    "NewPasswordRequired",
     "PaginationError",
     "Paginator",
     "ParamValidationError",
@@ -49,14 +86,21 @@ __all__ = [
     "ResponseParseError",
     "RetryPolicy",
     "ServiceError",
+    "Session",
     "SessionExpiredError",
     "SignInError",
     "SignInRequired",
+    "SignedIn",
+    "Step",
     "Timeout",
     "TokenError",
     "TokenExpired",
+    "TokenSet",
+    "TokenStore",
     "TokenVerifier",
+    "TotpSetupRequired",
     "TransportError",
+    "WebAuthnRequired",
     "errors",
     "__version__",
 ]

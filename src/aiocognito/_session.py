@@ -1,0 +1,821 @@
+"""The async sign-in driver: :class:`Session`, and the steps a sign-in returns.
+
+``Session`` sends what the pure :class:`~aiocognito._flow.SignInFlow` asks for and hands back a step:
+:class:`SignedIn`, or a challenge with an ``await step.respond(...)`` that returns the next step. It also
+keeps the tokens fresh (:meth:`Session.access_token`), remembers and forgets devices, refreshes and signs
+out.
+
+Choices worth knowing:
+
+* The password lives only inside the ``sign_in()`` / ``respond()`` call that needs it (SRP, the one retry
+  after a forgotten device); no step, saved challenge or repr holds it.
+* A challenge step can be answered again after a wrong code (``CodeMismatchException`` is raised from
+  ``respond()``, the step stays usable); an expired or used challenge session raises
+  :class:`SessionExpiredError` ("sign in again").
+* ``step.to_dict()`` / ``session.resume(data)`` move a challenge to another worker. The saved form holds
+  Cognito's Session string, a credential for the 3-15 minutes the challenge lives: store it privately.
+* Refresh: REFRESH_TOKEN_AUTH by default; ``refresh_token_rotation=True`` uses GetTokensFromRefreshToken
+  (required on app clients with refresh-token rotation; the new refresh token replaces the old one).
+* Expiry is the server's ``ExpiresIn`` against a monotonic clock read when the answer arrived. Tokens are
+  refreshed ``refresh_margin`` seconds (default 300, at most half the lifetime) before they expire; any
+  number of concurrent callers share one refresh. A refresh token the service rejects
+  (NotAuthorizedException, RefreshTokenReuseException) clears the tokens and raises :class:`SignInRequired`.
+* Remembered devices are stored per ``(pool, username)`` under the real username and, when the user
+  signed in with an alias, under that alias too (the lookup before sign-in only knows what was typed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import pyotp
+
+from ._errors import (
+    ConfigurationError,
+    ProtocolError,
+    ServiceError,
+    SessionExpiredError,
+    SignInError,
+    SignInRequired,
+)
+from ._flow import (
+    CODE_CHALLENGES,
+    Answer,
+    AssociateSoftwareToken,
+    Authenticated,
+    ChallengeChoice,
+    ClientConfig,
+    CodeAnswer,
+    CustomAnswer,
+    ErrorAction,
+    MfaTypeAnswer,
+    NewDevice,
+    NewPasswordAnswer,
+    PendingChallenge,
+    RawAnswer,
+    Request,
+    SignInFlow,
+    SoftwareTokenAssociated,
+    VerifySoftwareToken,
+    WebAuthnAnswer,
+    parse_name_list,
+    parse_required_attributes,
+    parse_user_attributes,
+    refresh_request,
+)
+from ._srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
+from ._stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
+from ._tokens import TokenSet
+
+__all__ = [
+    "Session",
+    "Step",
+    "SignedIn",
+    "ChallengeStep",
+    "NewPasswordRequired",
+    "MfaCodeRequired",
+    "MfaSelectionRequired",
+    "TotpSetupRequired",
+    "CustomChallenge",
+    "ChallengeSelectionRequired",
+    "WebAuthnRequired",
+    "Challenge",
+]
+
+logger = logging.getLogger("aiocognito.session")
+
+_SESSION_EXPIRED = "the sign-in session expired or was already used: call sign_in() again"
+_DEVICE_GONE = "the remembered device is unknown to the user pool and was forgotten: call sign_in() again"
+_REFRESH_REJECTED = "the refresh token was rejected: sign in again"
+_TOKEN_STORE_VERSION = 1
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _ServerTotp(pyotp.TOTP):
+    """pyotp's TOTP without its minimum secret length: the secret is Cognito's choice, not ours (the
+    model allows 16 base32 characters, 80 bits, below pyotp's 112-bit floor), we only format it."""
+
+    min_secret_length_bits = 0
+
+
+# ----------------------------------------------------------------------------------------------------
+# Steps
+# ----------------------------------------------------------------------------------------------------
+
+
+class Step:
+    """What ``sign_in()``, ``respond()`` and ``resume()`` return: :class:`SignedIn` or a challenge."""
+
+    __slots__ = ()
+
+
+class SignedIn(Step):
+    """The sign-in is complete. ``new_device`` is set when Cognito started tracking this device
+    (confirm it with :meth:`Session.remember_device`)."""
+
+    __slots__ = ("tokens", "new_device")
+
+    def __init__(self, tokens: TokenSet, new_device: NewDevice | None = None) -> None:
+        self.tokens = tokens
+        self.new_device = new_device
+
+    def __repr__(self) -> str:
+        return f"SignedIn(tokens={self.tokens!r}, new_device={self.new_device is not None})"
+
+
+class ChallengeStep(Step):
+    """Base of every challenge the caller answers with ``await step.respond(...)``."""
+
+    __slots__ = ("_session", "_challenge", "_answered")
+
+    def __init__(self, session: Session, challenge: PendingChallenge) -> None:
+        self._session = session
+        self._challenge = challenge
+        self._answered = False
+
+    @property
+    def name(self) -> str:
+        """Cognito's ChallengeName."""
+        return self._challenge.name
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The ChallengeParameters as Cognito sent them."""
+        return dict(self._challenge.parameters)
+
+    @property
+    def username(self) -> str:
+        """The identifier the sign-in started with."""
+        return self._challenge.username
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form for :meth:`Session.resume` (no password; the Session string is in it)."""
+        return self._challenge.to_dict()
+
+    async def _respond(self, answer: Answer, *, password: str | None = None) -> Step:
+        if self._answered:
+            raise SignInError(
+                "this challenge was already answered: continue with the step respond() returned"
+            )
+        step = await self._session._answer(self._challenge, answer, password=password)
+        self._answered = True
+        return step
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, username={self.username!r})"
+
+
+class NewPasswordRequired(ChallengeStep):
+    """NEW_PASSWORD_REQUIRED: the user has a temporary password and must choose a new one."""
+
+    __slots__ = ()
+
+    @property
+    def required_attributes(self) -> list[str]:
+        """Names of the attributes the pool requires (``requiredAttributes``; ``[]`` when unknown)."""
+        return parse_required_attributes(self._challenge.parameters.get("requiredAttributes"))
+
+    @property
+    def user_attributes(self) -> dict[str, str]:
+        """The user's current attributes (``userAttributes``; ``{}`` when unknown)."""
+        return parse_user_attributes(self._challenge.parameters.get("userAttributes"))
+
+    @property
+    def missing_attributes(self) -> list[str]:
+        """Required attributes without a value: ``respond()`` needs them in ``attributes``."""
+        current = self.user_attributes
+        return [name for name in self.required_attributes if not current.get(name)]
+
+    async def respond(self, new_password: str, attributes: Mapping[str, str] | None = None) -> Step:
+        """Set the new password, plus ``attributes`` (bare names); only these and nothing else are sent.
+
+        Raises:
+            ParamValidationError: a required attribute has no value and is not in ``attributes`` (nothing
+                was sent).
+        """
+        return await self._respond(NewPasswordAnswer(new_password, dict(attributes or {})))
+
+
+class MfaCodeRequired(ChallengeStep):
+    """A one-time code: SMS_MFA, SMS_OTP, EMAIL_OTP, EMAIL_MFA or SOFTWARE_TOKEN_MFA."""
+
+    __slots__ = ()
+
+    @property
+    def kind(self) -> str:
+        """``"SMS"``, ``"EMAIL"`` or ``"TOTP"``."""
+        return CODE_CHALLENGES[self.name][1]
+
+    @property
+    def destination(self) -> str | None:
+        """Where the code went, masked (``+*******1234``); None for TOTP."""
+        value = self._challenge.parameters.get("CODE_DELIVERY_DESTINATION")
+        return value if isinstance(value, str) else None
+
+    @property
+    def delivery_medium(self) -> str | None:
+        """``SMS`` or ``EMAIL`` when Cognito says so."""
+        value = self._challenge.parameters.get("CODE_DELIVERY_DELIVERY_MEDIUM")
+        return value if isinstance(value, str) else None
+
+    async def respond(self, code: str) -> Step:
+        """Answer with the code. A wrong code raises ``CodeMismatchException``; this step stays usable."""
+        return await self._respond(CodeAnswer(code))
+
+
+class MfaSelectionRequired(ChallengeStep):
+    """SELECT_MFA_TYPE: several factors are enabled and none is preferred."""
+
+    __slots__ = ()
+
+    @property
+    def options(self) -> list[str]:
+        """The factors to choose from (``MFAS_CAN_CHOOSE``)."""
+        return parse_name_list(self._challenge.parameters.get("MFAS_CAN_CHOOSE"))
+
+    async def respond(self, choice: str) -> Step:
+        """Choose a factor (one of :attr:`options`); the next step asks for its code."""
+        return await self._respond(MfaTypeAnswer(choice))
+
+
+class TotpSetupRequired(ChallengeStep):
+    """MFA_SETUP: the user must set up an authenticator app before signing in.
+
+    ``secret = await step.associate()``, show :meth:`provisioning_uri` as a QR code, then
+    ``await step.respond(code)``.
+    """
+
+    __slots__ = ("_secret_code",)
+
+    def __init__(self, session: Session, challenge: PendingChallenge) -> None:
+        super().__init__(session, challenge)
+        self._secret_code: str | None = None
+
+    @property
+    def options(self) -> list[str]:
+        """The factors the user may set up (``MFAS_CAN_SETUP``)."""
+        return parse_name_list(self._challenge.parameters.get("MFAS_CAN_SETUP"))
+
+    @property
+    def secret_code(self) -> str | None:
+        """The TOTP secret after :meth:`associate` in this process (never saved by ``to_dict()``)."""
+        return self._secret_code
+
+    async def associate(self) -> str:
+        """Call AssociateSoftwareToken with the challenge Session; return the TOTP secret."""
+        if self._answered:
+            raise SignInError(
+                "this challenge was already answered: continue with the step respond() returned"
+            )
+        associated = await self._session._associate(self._challenge)
+        self._challenge = associated.challenge
+        self._secret_code = associated.secret_code
+        return associated.secret_code
+
+    def provisioning_uri(self, issuer: str, name: str | None = None) -> str:
+        """The ``otpauth://totp/...`` URI for authenticator apps; ``name`` defaults to the username."""
+        if self._secret_code is None:
+            raise SignInError("no TOTP secret here: call associate() first (in this process)")
+        return _ServerTotp(self._secret_code).provisioning_uri(name=name or self.username, issuer_name=issuer)
+
+    async def respond(self, code: str, friendly_device_name: str | None = None) -> Step:
+        """VerifySoftwareToken with ``code``, then answer MFA_SETUP with the Session it returned."""
+        return await self._respond(VerifySoftwareToken(code, friendly_device_name))
+
+
+class CustomChallenge(ChallengeStep):
+    """CUSTOM_CHALLENGE from the pool's Lambda triggers; :attr:`parameters` holds its public values."""
+
+    __slots__ = ()
+
+    async def respond(self, answer: str) -> Step:
+        """Send ``answer`` as ANSWER."""
+        return await self._respond(CustomAnswer(answer))
+
+
+class ChallengeSelectionRequired(ChallengeStep):
+    """SELECT_CHALLENGE (USER_AUTH): choose how to sign in."""
+
+    __slots__ = ()
+
+    @property
+    def available(self) -> list[str]:
+        """The choices (``AvailableChallenges``): PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN..."""
+        return list(self._challenge.available)
+
+    async def respond(
+        self, choice: str, password: str | None = None, *, credential: str | None = None
+    ) -> Step:
+        """Choose a method. PASSWORD and PASSWORD_SRP take the password (SRP runs inside this call);
+        EMAIL_OTP/SMS_OTP take nothing (the code is asked next); WEB_AUTHN may carry ``credential``."""
+        return await self._respond(ChallengeChoice(choice, password, credential), password=password)
+
+
+class WebAuthnRequired(ChallengeStep):
+    """WEB_AUTHN: sign the request options with a passkey."""
+
+    __slots__ = ()
+
+    @property
+    def request_options(self) -> dict[str, Any]:
+        """``CREDENTIAL_REQUEST_OPTIONS`` parsed (PublicKeyCredentialRequestOptions); ``{}`` if unparsable."""
+        raw = self._challenge.parameters.get("CREDENTIAL_REQUEST_OPTIONS")
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return {}
+        return dict(raw) if isinstance(raw, Mapping) else {}
+
+    async def respond(self, credential: str | Mapping[str, Any]) -> Step:
+        """Send the authenticator's AuthenticationResponseJSON (a JSON string or a dict)."""
+        text = credential if isinstance(credential, str) else json.dumps(credential, separators=(",", ":"))
+        return await self._respond(WebAuthnAnswer(text))
+
+
+class Challenge(ChallengeStep):
+    """A challenge this version does not know: answer it with raw ChallengeResponses."""
+
+    __slots__ = ()
+
+    async def respond(self, responses: Mapping[str, str]) -> Step:
+        """Send ``responses``; USERNAME, SECRET_HASH and DEVICE_KEY are added unless given."""
+        return await self._respond(RawAnswer(dict(responses)))
+
+
+_STEP_CLASSES: Mapping[str, type[ChallengeStep]] = {
+    **{name: MfaCodeRequired for name in CODE_CHALLENGES},
+    "NEW_PASSWORD_REQUIRED": NewPasswordRequired,
+    "SELECT_MFA_TYPE": MfaSelectionRequired,
+    "MFA_SETUP": TotpSetupRequired,
+    "CUSTOM_CHALLENGE": CustomChallenge,
+    "SELECT_CHALLENGE": ChallengeSelectionRequired,
+    "WEB_AUTHN": WebAuthnRequired,
+}
+
+
+# ----------------------------------------------------------------------------------------------------
+# Session
+# ----------------------------------------------------------------------------------------------------
+
+
+class Session:
+    """Sign-in, tokens and devices for one user of one app client.
+
+    Create it with ``cognito.session(user_pool_id=..., client_id=...)``.
+
+    Args:
+        client: the ``CognitoClient`` that sends the requests.
+        user_pool_id: the pool (``us-east-1_AbC``).
+        client_id: the app client.
+        client_secret: the app client's secret, if it has one (SECRET_HASH on every request).
+        device_store: where remembered devices live (default: in memory).
+        token_store: where tokens are saved after sign-in and refresh (default: nowhere); see :meth:`load`.
+        admin: use AdminInitiateAuth/AdminRespondToAuthChallenge (needs AWS credentials).
+        refresh_token_rotation: refresh with GetTokensFromRefreshToken instead of REFRESH_TOKEN_AUTH.
+        refresh_margin: refresh this many seconds before expiry (capped at half the token lifetime).
+        srp_ephemeral_bytes: size of the random SRP exponent (32 bytes; AWS's JS client uses 128).
+        clock: aware UTC "now" for SRP timestamps and the wall-clock receipt time.
+        monotonic: monotonic seconds for token expiry.
+        random_bytes: randomness for SRP and device passwords.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        user_pool_id: str,
+        client_id: str,
+        client_secret: str | None = None,
+        device_store: DeviceStore | None = None,
+        token_store: TokenStore | None = None,
+        admin: bool = False,
+        refresh_token_rotation: bool = False,
+        refresh_margin: float = 300.0,
+        srp_ephemeral_bytes: int = DEFAULT_EPHEMERAL_BYTES,
+        clock: Callable[[], datetime] = _utcnow,
+        monotonic: Callable[[], float] = time.monotonic,
+        random_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    ) -> None:
+        if refresh_margin < 0:
+            raise ConfigurationError("refresh_margin must be >= 0")
+        self._client = client
+        self.config = ClientConfig(
+            user_pool_id=user_pool_id,
+            client_id=client_id,
+            client_secret=client_secret,
+            admin=admin,
+            srp_ephemeral_bytes=srp_ephemeral_bytes,
+        )
+        self._devices: DeviceStore = device_store if device_store is not None else MemoryDeviceStore()
+        self._token_store = token_store
+        self._rotation = refresh_token_rotation
+        self._margin = refresh_margin
+        self._clock = clock
+        self._monotonic = monotonic
+        self._random_bytes = random_bytes
+        self._tokens: TokenSet | None = None
+        self._username: str | None = None  # the identifier sign_in()/load() was given
+        self._device_key: str | None = None  # device of this sign-in (used or confirmed)
+        self._new_device: NewDevice | None = None
+        self._refresh_task: asyncio.Task[TokenSet] | None = None
+
+    def __repr__(self) -> str:
+        state = "signed in" if self._tokens is not None else "signed out"
+        return f"<Session pool={self.config.user_pool_id!r} client={self.config.client_id!r} {state}>"
+
+    # -- state -----------------------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> TokenSet | None:
+        """The current tokens (possibly expired: use :meth:`access_token` for a fresh one), or None."""
+        return self._tokens
+
+    @property
+    def username(self) -> str | None:
+        """The real username of the signed-in user (from the tokens), else the sign-in identifier."""
+        if self._tokens is not None and self._tokens.username:
+            return self._tokens.username
+        return self._username
+
+    @property
+    def device_key(self) -> str | None:
+        """The remembered device this session uses, if any."""
+        return self._device_key
+
+    # -- sending ---------------------------------------------------------------------------------------
+
+    async def _call(self, request: Request) -> dict[str, Any]:
+        response = await self._client.call(request.operation, **request.params)
+        return response if isinstance(response, dict) else {}
+
+    async def _drive(
+        self, flow: SignInFlow, request: Request, *, password: str | None
+    ) -> tuple[Authenticated | PendingChallenge | SoftwareTokenAssociated, float, float]:
+        """Send, feed the answer to the flow, repeat until it needs the caller or has tokens.
+
+        Returns the event and the wall/monotonic clocks read when the last answer arrived.
+        """
+        while True:
+            logger.debug("sign-in: %s", request.operation)
+            try:
+                response = await self._call(request)
+            except ServiceError as exc:
+                action = flow.receive_error(exc.code, exc.message)
+                if action is ErrorAction.RAISE:
+                    raise
+                if action is ErrorAction.SESSION_EXPIRED:
+                    raise SessionExpiredError(_SESSION_EXPIRED) from exc
+                await self._forget_device_locally(
+                    [flow.username, flow.challenge_username, self._username or ""], device_key=flow.device_key
+                )
+                if action is ErrorAction.DEVICE_GONE:
+                    raise SessionExpiredError(_DEVICE_GONE) from exc
+                logger.info("sign-in: the remembered device is unknown to the pool; retrying without it")
+                request = flow.restart_without_device(password=password, random_bytes=self._random_bytes)
+                continue
+            now = self._clock()
+            wall, mono = now.timestamp(), self._monotonic()
+            event = flow.receive(response, password=password, now=now, random_bytes=self._random_bytes)
+            if not isinstance(event, Request):
+                return event, wall, mono
+            request = event
+
+    async def _step(
+        self,
+        event: Authenticated | PendingChallenge | SoftwareTokenAssociated,
+        wall: float,
+        mono: float,
+        username: str,
+    ) -> Step:
+        if isinstance(event, Authenticated):
+            tokens = TokenSet.from_authentication_result(
+                event.result, received_at=wall, received_monotonic=mono
+            )
+            self._tokens, self._username = tokens, username
+            self._device_key = tokens.device_key or event.device_key
+            self._new_device = event.new_device
+            await self._save_tokens()
+            logger.debug("sign-in: signed in")
+            return SignedIn(tokens, event.new_device)
+        if isinstance(event, PendingChallenge):
+            logger.debug("sign-in: challenge %s", event.name)
+            return _STEP_CLASSES.get(event.name, Challenge)(self, event)
+        raise ProtocolError("unexpected AssociateSoftwareToken answer")
+
+    # -- sign-in ---------------------------------------------------------------------------------------
+
+    async def sign_in(
+        self,
+        username: str,
+        password: str | None = None,
+        *,
+        flow: str = "USER_SRP_AUTH",
+        preferred_challenge: str | None = None,
+        custom_srp: bool = False,
+        client_metadata: Mapping[str, str] | None = None,
+    ) -> Step:
+        """Start a sign-in; return :class:`SignedIn` or the first challenge to answer.
+
+        Args:
+            username: what the user typed (username or alias).
+            password: needed by USER_SRP_AUTH, the password flows, ``custom_srp`` and USER_AUTH with a
+                password preference; used within this call only.
+            flow: USER_SRP_AUTH (default), USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH (admin sessions),
+                CUSTOM_AUTH or USER_AUTH.
+            preferred_challenge: USER_AUTH only: PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN.
+            custom_srp: CUSTOM_AUTH only: start with SRP (CHALLENGE_NAME=SRP_A).
+            client_metadata: passed to the pool's Lambda triggers on every request.
+
+        Raises:
+            ParamValidationError: the arguments do not fit the flow (nothing was sent).
+            ServiceError: Cognito refused (``NotAuthorizedException`` for a wrong password...).
+            SessionExpiredError: the challenge session ran out during the automatic steps.
+        """
+        device = (
+            await self._devices.get(self.config.user_pool_id, username) if isinstance(username, str) else None
+        )
+        machine = SignInFlow(self.config, device=device)
+        request = machine.initiate(
+            username,
+            flow=flow,
+            password=password,
+            preferred_challenge=preferred_challenge,
+            custom_srp=custom_srp,
+            client_metadata=client_metadata,
+            random_bytes=self._random_bytes,
+        )
+        event, wall, mono = await self._drive(machine, request, password=password)
+        return await self._step(event, wall, mono, username)
+
+    async def resume(self, data: Mapping[str, Any]) -> Step:
+        """The challenge step saved with ``step.to_dict()`` (maybe in another worker), ready to answer.
+
+        Raises:
+            ParamValidationError: ``data`` is not a saved challenge, or is for another pool or app client.
+        """
+        challenge = PendingChallenge.from_dict(data)
+        challenge.check_client(self.config)
+        return _STEP_CLASSES.get(challenge.name, Challenge)(self, challenge)
+
+    async def _flow_for(self, challenge: PendingChallenge) -> SignInFlow:
+        device = None
+        if challenge.device_key:
+            for name in dict.fromkeys((challenge.username, challenge.challenge_username)):
+                device = await self._devices.get(self.config.user_pool_id, name)
+                if device is not None and device.device_key == challenge.device_key:
+                    break
+        return SignInFlow.resume(self.config, challenge, device=device)
+
+    async def _answer(self, challenge: PendingChallenge, answer: Answer, *, password: str | None) -> Step:
+        flow = await self._flow_for(challenge)
+        request = flow.answer(answer, random_bytes=self._random_bytes)
+        event, wall, mono = await self._drive(flow, request, password=password)
+        return await self._step(event, wall, mono, challenge.username)
+
+    async def _associate(self, challenge: PendingChallenge) -> SoftwareTokenAssociated:
+        flow = await self._flow_for(challenge)
+        request = flow.answer(AssociateSoftwareToken(), random_bytes=self._random_bytes)
+        event, _, _ = await self._drive(flow, request, password=None)
+        if not isinstance(event, SoftwareTokenAssociated):
+            raise ProtocolError("AssociateSoftwareToken gave no secret")
+        return event
+
+    # -- tokens ----------------------------------------------------------------------------------------
+
+    def _store_key(self, username: str) -> str:
+        return f"{self.config.user_pool_id}:{self.config.client_id}:{username}"
+
+    async def _save_tokens(self) -> None:
+        if self._token_store is None or self._tokens is None or not self._username:
+            return
+        data = {
+            "version": _TOKEN_STORE_VERSION,
+            "username": self._username,
+            "device_key": self._device_key,
+            "tokens": self._tokens.to_dict(),
+        }
+        await self._token_store.save(self._store_key(self._username), data)
+
+    async def _clear_tokens(self) -> None:
+        self._tokens = None
+        self._new_device = None
+        if self._token_store is not None and self._username:
+            await self._token_store.delete(self._store_key(self._username))
+
+    async def load(self, username: str) -> bool:
+        """Restore the tokens saved for ``username`` (the identifier given to ``sign_in``) from the
+        token store, so a restarted worker needs no new sign-in. Returns False when nothing is saved.
+
+        Raises:
+            ConfigurationError: the session has no token store.
+        """
+        if self._token_store is None:
+            raise ConfigurationError("load() needs a token_store")
+        data = await self._token_store.load(self._store_key(username))
+        if data is None:
+            return False
+        try:
+            if data.get("version") != _TOKEN_STORE_VERSION:
+                raise ValueError("unknown version")
+            tokens = TokenSet.from_dict(
+                data["tokens"], wall_now=self._clock().timestamp(), monotonic_now=self._monotonic()
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            logger.warning("discarding unreadable saved tokens")
+            await self._token_store.delete(self._store_key(username))
+            return False
+        device_key = data.get("device_key")
+        self._tokens, self._username = tokens, username
+        self._device_key = device_key if isinstance(device_key, str) and device_key else tokens.device_key
+        return True
+
+    def _effective_margin(self, tokens: TokenSet) -> float:
+        return min(self._margin, tokens.expires_in / 2)
+
+    async def _fresh_tokens(self) -> TokenSet:
+        tokens = self._tokens
+        if tokens is None:
+            raise SignInRequired("not signed in: call sign_in() (or load())")
+        if tokens.needs_refresh(self._monotonic(), self._effective_margin(tokens)):
+            return await self._shared_refresh()
+        return tokens
+
+    async def access_token(self) -> str:
+        """A valid access token, refreshed first when it is within the refresh margin of expiry.
+
+        Raises:
+            SignInRequired: not signed in, or the refresh token was rejected (the tokens are cleared).
+        """
+        return (await self._fresh_tokens()).access_token
+
+    async def id_token(self) -> str:
+        """A valid ID token (see :meth:`access_token`)."""
+        return (await self._fresh_tokens()).id_token
+
+    async def refresh(self) -> TokenSet:
+        """Refresh now (joining a refresh already running) and return the new tokens.
+
+        Raises:
+            SignInRequired: not signed in, no refresh token, or the refresh token was rejected.
+        """
+        return await self._shared_refresh()
+
+    async def _shared_refresh(self) -> TokenSet:
+        """Single flight: every concurrent caller awaits the same refresh task.
+
+        The task is shielded, so a caller that is cancelled does not abort the refresh for the others (an
+        abandoned rotating refresh could otherwise burn the refresh token).
+        """
+        task = self._refresh_task
+        if task is None:
+            task = asyncio.get_running_loop().create_task(self._refresh_now())
+            self._refresh_task = task
+            task.add_done_callback(self._refresh_finished)
+        return await asyncio.shield(task)
+
+    def _refresh_finished(self, task: asyncio.Task[TokenSet]) -> None:
+        if self._refresh_task is task:
+            self._refresh_task = None
+        if not task.cancelled():
+            task.exception()  # retrieved here, so an unawaited failure does not log "never retrieved"
+
+    async def _refresh_now(self) -> TokenSet:
+        tokens = self._tokens
+        if tokens is None:
+            raise SignInRequired("not signed in: call sign_in() (or load())")
+        if not tokens.refresh_token:
+            raise SignInRequired("these tokens have no refresh token: sign in again")
+        request = refresh_request(
+            self.config,
+            refresh_token=tokens.refresh_token,
+            username=tokens.username or self._username,
+            device_key=tokens.device_key or self._device_key,
+            rotation=self._rotation,
+        )
+        logger.debug("refresh: %s", request.operation)
+        try:
+            response = await self._call(request)
+        except ServiceError as exc:
+            if exc.code in ("NotAuthorizedException", "RefreshTokenReuseException"):
+                if self._tokens is tokens:
+                    await self._clear_tokens()
+                raise SignInRequired(_REFRESH_REJECTED) from exc
+            raise
+        wall, mono = self._clock().timestamp(), self._monotonic()
+        result = response.get("AuthenticationResult")
+        if not isinstance(result, Mapping):
+            raise ProtocolError(f"{request.operation} answered without an AuthenticationResult")
+        new = TokenSet.from_authentication_result(
+            result, received_at=wall, received_monotonic=mono, previous=tokens
+        )
+        if self._tokens is tokens:  # not signed out or signed in again meanwhile
+            self._tokens = new
+            await self._save_tokens()
+        return new
+
+    async def sign_out(self, *, everywhere: bool = False) -> None:
+        """Sign out: RevokeToken on the refresh token, or GlobalSignOut (every session of the user) with
+        ``everywhere=True``. The local tokens are cleared even when the call fails (the error is raised)."""
+        tokens = self._tokens
+        if tokens is None:
+            return
+        try:
+            if everywhere:
+                try:
+                    fresh = await self._fresh_tokens()
+                except SignInRequired:
+                    return  # the refresh token is already dead
+                await self._call(Request("GlobalSignOut", {"AccessToken": fresh.access_token}))
+            elif tokens.refresh_token:
+                params: dict[str, Any] = {"Token": tokens.refresh_token, "ClientId": self.config.client_id}
+                if self.config.client_secret is not None:
+                    params["ClientSecret"] = self.config.client_secret
+                await self._call(Request("RevokeToken", params))
+        finally:
+            await self._clear_tokens()
+
+    # -- devices ---------------------------------------------------------------------------------------
+
+    def _device_store_names(self) -> list[str]:
+        names = [self.username or "", self._username or ""]
+        return [n for n in dict.fromkeys(names) if n]
+
+    async def _forget_device_locally(self, names: list[str], *, device_key: str | None = None) -> None:
+        """Delete the stored device of each name (only records of ``device_key`` when given)."""
+        pool = self.config.user_pool_id
+        for name in dict.fromkeys(n for n in names if n):
+            if device_key is not None:
+                record = await self._devices.get(pool, name)
+                if record is None or record.device_key != device_key:
+                    continue
+            await self._devices.delete(pool, name)
+        if device_key is None or self._device_key == device_key:
+            self._device_key = None
+
+    async def remember_device(self, name: str | None = None) -> str:
+        """Confirm the device of the last sign-in (ConfirmDevice, then UpdateDeviceStatus "remembered" when
+        the pool asks the user) and store it; later sign-ins use device SRP. Returns the DeviceKey.
+
+        Raises:
+            SignInError: the last sign-in returned no NewDeviceMetadata (device tracking off, or already
+                remembered).
+        """
+        new = self._new_device
+        if new is None:
+            raise SignInError("no new device to remember: the last sign-in returned no NewDeviceMetadata")
+        tokens = await self._fresh_tokens()
+        secret = new_device_secret(new.device_group_key, new.device_key, random_bytes=self._random_bytes)
+        params: dict[str, Any] = {
+            "AccessToken": tokens.access_token,
+            "DeviceKey": new.device_key,
+            "DeviceSecretVerifierConfig": secret.verifier_config(),
+        }
+        if name:
+            params["DeviceName"] = name
+        response = await self._call(Request("ConfirmDevice", params))
+        if response.get("UserConfirmationNecessary"):
+            await self._call(
+                Request(
+                    "UpdateDeviceStatus",
+                    {
+                        "AccessToken": tokens.access_token,
+                        "DeviceKey": new.device_key,
+                        "DeviceRememberedStatus": "remembered",
+                    },
+                )
+            )
+        record = DeviceRecord(new.device_key, new.device_group_key, secret.device_password)
+        for username in self._device_store_names():
+            await self._devices.put(self.config.user_pool_id, username, record)
+        self._device_key, self._new_device = new.device_key, None
+        return new.device_key
+
+    async def forget_device(self) -> None:
+        """ForgetDevice for this session's remembered device, then delete it from the device store."""
+        key = self._device_key
+        if key is None:
+            for username in self._device_store_names():
+                record = await self._devices.get(self.config.user_pool_id, username)
+                if record is not None:
+                    key = record.device_key
+                    break
+        if key is None:
+            return
+        tokens = await self._fresh_tokens()
+        try:
+            await self._call(Request("ForgetDevice", {"AccessToken": tokens.access_token, "DeviceKey": key}))
+        except ServiceError as exc:
+            if exc.code != "ResourceNotFoundException":
+                raise
+        await self._forget_device_locally(self._device_store_names())
