@@ -31,9 +31,10 @@ import json
 import logging
 import secrets
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import pyotp
 
@@ -90,6 +91,28 @@ __all__ = [
 ]
 
 logger = logging.getLogger("aiocognito.session")
+
+_T = TypeVar("_T")
+_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _srp_gate() -> asyncio.Lock:
+    """The running loop's SRP lock.
+
+    An SRP step costs 0.7 ms (A) to 2.5 ms (a signature) of CPU with gmpy2 and a 256-bit exponent. Run
+    inline, many sign-ins whose answers arrive together would compute back to back in one loop iteration
+    (50 concurrent sign-ins stalled the loop for 200+ ms). A step holds this lock until the next loop
+    iteration, so the other sign-ins queue on it and one step runs per iteration, with timers and I/O
+    callbacks in between. Worker threads were measured too: gmpy2 releases the GIL only inside
+    powmod, and reacquiring it still left 10-45 ms gaps (benchmarks/signin.py).
+    """
+    loop = asyncio.get_running_loop()
+    gate = _GATES.get(loop)
+    if gate is None:
+        gate = _GATES[loop] = asyncio.Lock()
+    return gate
+# The challenges the flow answers with SRP math (a modular exponentiation or two).
+_SRP_CHALLENGES = frozenset({"PASSWORD_VERIFIER", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"})
 
 _SESSION_EXPIRED = "the sign-in session expired or was already used: call sign_in() again"
 _DEVICE_GONE = "the remembered device is unknown to the user pool and was forgotten: call sign_in() again"
@@ -455,6 +478,15 @@ class Session:
 
     # -- sending ---------------------------------------------------------------------------------------
 
+    async def _run(self, srp: bool, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
+        """Run a step of the pure flow. Steps with SRP math take turns: one per event-loop iteration."""
+        if not srp:
+            return fn(*args, **kwargs)
+        async with _srp_gate():
+            result = fn(*args, **kwargs)
+            await asyncio.sleep(0)  # hold the gate into the next iteration: one SRP step per iteration
+        return result
+
     async def _call(self, request: Request) -> dict[str, Any]:
         response = await self._client.call(request.operation, **request.params)
         return response if isinstance(response, dict) else {}
@@ -482,11 +514,20 @@ class Session:
                 if action is ErrorAction.DEVICE_GONE:
                     raise SessionExpiredError(_DEVICE_GONE) from exc
                 logger.info("sign-in: the remembered device is unknown to the pool; retrying without it")
-                request = flow.restart_without_device(password=password, random_bytes=self._random_bytes)
+                request = await self._run(
+                    True, flow.restart_without_device, password=password, random_bytes=self._random_bytes
+                )
                 continue
             now = self._clock()
             wall, mono = now.timestamp(), self._monotonic()
-            event = flow.receive(response, password=password, now=now, random_bytes=self._random_bytes)
+            event = await self._run(
+                response.get("ChallengeName") in _SRP_CHALLENGES,
+                flow.receive,
+                response,
+                password=password,
+                now=now,
+                random_bytes=self._random_bytes,
+            )
             if not isinstance(event, Request):
                 return event, wall, mono
             request = event
@@ -546,7 +587,10 @@ class Session:
             await self._devices.get(self.config.user_pool_id, username) if isinstance(username, str) else None
         )
         machine = SignInFlow(self.config, device=device)
-        request = machine.initiate(
+        srp = flow == "USER_SRP_AUTH" or custom_srp or preferred_challenge == "PASSWORD_SRP"
+        request = await self._run(
+            srp,
+            machine.initiate,
             username,
             flow=flow,
             password=password,
@@ -579,7 +623,8 @@ class Session:
 
     async def _answer(self, challenge: PendingChallenge, answer: Answer, *, password: str | None) -> Step:
         flow = await self._flow_for(challenge)
-        request = flow.answer(answer, random_bytes=self._random_bytes)
+        srp = isinstance(answer, ChallengeChoice) and answer.choice == "PASSWORD_SRP"
+        request = await self._run(srp, flow.answer, answer, random_bytes=self._random_bytes)
         event, wall, mono = await self._drive(flow, request, password=password)
         return await self._step(event, wall, mono, challenge.username)
 

@@ -1,0 +1,187 @@
+"""Tokens: minting ID/access/refresh tokens, refreshing, rotation, revocation and sign-out.
+
+ID and access tokens are RS256 JWTs with Cognito's claims (protocol doc section 6), signed with the pool's
+keys and issued by ``{endpoint_url}/{user_pool_id}`` (the local issuer: verify them with that issuer and
+``{endpoint_url}/{user_pool_id}/.well-known/jwks.json``). Refresh tokens are opaque random strings.
+
+Access tokens are also registered in moto's token table, so the operations the pool passes to moto
+(UpdateUserAttributes, ChangePassword, DeleteUser, ...) accept them; revoking removes them there too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from . import _rules
+from ._state import AccessRecord, PoolState, RefreshRecord, UserKey
+
+if TYPE_CHECKING:
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+
+__all__ = ["TokenIssuer"]
+
+_SCOPE = "aws.cognito.signin.user.admin"
+_BOOLEAN_ATTRIBUTES = frozenset({"email_verified", "phone_number_verified"})
+_NOT_IN_ID_TOKEN = frozenset({"sub"})
+
+
+def _uuid(state: PoolState) -> str:
+    return str(uuid.UUID(bytes=state.random_bytes(16), version=4))
+
+
+class TokenIssuer:
+    """Issues and checks the pool's tokens."""
+
+    def __init__(self, state: PoolState) -> None:
+        self.state = state
+
+    def __repr__(self) -> str:
+        return (
+            f"<TokenIssuer access={len(self.state.access_tokens)} refresh={len(self.state.refresh_tokens)}>"
+        )
+
+    # ----- minting -------------------------------------------------------------------------------------
+    def authentication_result(
+        self,
+        pool: CognitoIdpUserPool,
+        client: CognitoIdpUserPoolClient,
+        user: CognitoIdpUser,
+        *,
+        device_key: str | None,
+        auth_time: int | None = None,
+        origin_jti: str | None = None,
+        with_refresh: bool = True,
+    ) -> tuple[dict[str, Any], str | None]:
+        """``(AuthenticationResult, refresh token or None)`` for a finished sign-in or a refresh."""
+        state = self.state
+        now = state.now()
+        iat = int(now)
+        auth_time = iat if auth_time is None else auth_time
+        origin_jti = origin_jti or _uuid(state)
+        access_seconds, id_seconds, refresh_seconds = _rules.token_lifetimes(client)
+        key: UserKey = (pool.id, user.id)
+        groups = sorted(g.group_name for g in user.groups)
+        common: dict[str, Any] = {"sub": user.id, "iss": state.issuer(pool.id), "origin_jti": origin_jti}
+        event_id = _uuid(state)
+        access_claims: dict[str, Any] = {
+            **common,
+            "client_id": client.id,
+            "event_id": event_id,
+            "token_use": "access",
+            "scope": _SCOPE,
+            "auth_time": auth_time,
+            "exp": iat + access_seconds,
+            "iat": iat,
+            "jti": _uuid(state),
+            "username": user.username,
+        }
+        if groups:
+            access_claims["cognito:groups"] = groups
+        if device_key:
+            access_claims["device_key"] = device_key
+        id_claims: dict[str, Any] = {**common, "aud": client.id, "event_id": event_id, "token_use": "id"}
+        readable = client.extended_config.get("ReadAttributes")
+        for name, value in _rules.attributes(user).items():
+            if name in _NOT_IN_ID_TOKEN or (readable and name not in readable):
+                continue
+            id_claims[name] = value.lower() == "true" if name in _BOOLEAN_ATTRIBUTES else value
+        if groups:
+            id_claims["cognito:groups"] = groups
+        id_claims.update(
+            {
+                "cognito:username": user.username,
+                "auth_time": auth_time,
+                "exp": iat + id_seconds,
+                "iat": iat,
+                "jti": _uuid(state),
+            }
+        )
+        keys = state.keys.for_pool(pool.id)
+        access_token = keys.sign(access_claims, "access")
+        id_token = keys.sign(id_claims, "id")
+        state.access_tokens[access_token] = AccessRecord(
+            user=key,
+            username=user.username,
+            client_id=client.id,
+            origin_jti=origin_jti,
+            expires_at=now + access_seconds,
+        )
+        pool.access_tokens[access_token] = (client.id, user.username)  # moto's table, for proxied calls
+        result: dict[str, Any] = {
+            "AccessToken": access_token,
+            "ExpiresIn": access_seconds,
+            "TokenType": "Bearer",
+            "IdToken": id_token,
+        }
+        refresh_token = None
+        if with_refresh:
+            refresh_token = state.token(96)
+            state.refresh_tokens[refresh_token] = RefreshRecord(
+                user=key,
+                username=user.username,
+                client_id=client.id,
+                origin_jti=origin_jti,
+                auth_time=auth_time,
+                expires_at=now + refresh_seconds,
+                device_key=device_key,
+            )
+            result["RefreshToken"] = refresh_token
+        return result, refresh_token
+
+    # ----- checking ------------------------------------------------------------------------------------
+    def check_access_token(self, token: object) -> AccessRecord:
+        """The record of a valid access token; NotAuthorizedException when unknown, revoked or expired."""
+        record = self.state.access_tokens.get(token) if isinstance(token, str) else None
+        if record is None:
+            raise errors.NotAuthorizedException("Invalid Access Token")
+        if record.revoked:
+            raise errors.NotAuthorizedException("Access Token has been revoked")
+        if self.state.now() >= record.expires_at:
+            raise errors.NotAuthorizedException("Access Token has expired")
+        return record
+
+    def refresh_record(self, token: object, client_id: str, *, device_key: str | None) -> RefreshRecord:
+        """The record of a usable refresh token for ``client_id``.
+
+        Raises:
+            NotAuthorizedException: unknown, revoked, expired, issued to another client, or the sign-in
+                was device-tracked and ``device_key`` is not that device ("Invalid Refresh Token").
+        """
+        record = self.state.refresh_tokens.get(token) if isinstance(token, str) else None
+        if record is None or record.client_id != client_id:
+            raise errors.NotAuthorizedException("Invalid Refresh Token")
+        if record.revoked:
+            raise errors.NotAuthorizedException("Refresh Token has been revoked")
+        if self.state.now() >= record.expires_at:
+            raise errors.NotAuthorizedException("Refresh Token has expired")
+        if record.device_key is not None and device_key != record.device_key:
+            raise errors.NotAuthorizedException("Invalid Refresh Token")
+        return record
+
+    # ----- revoking ------------------------------------------------------------------------------------
+    def _drop_from_moto(self, user_pool_id: str, token: str) -> None:
+        pool = self.state.moto.user_pool(user_pool_id)
+        if pool is not None:
+            pool.access_tokens.pop(token, None)
+
+    def revoke_family(self, origin_jti: str) -> None:
+        """Revoke every refresh and access token of one sign-in (``origin_jti``)."""
+        for record in self.state.refresh_tokens.values():
+            if record.origin_jti == origin_jti:
+                record.revoked = True
+        for token, access in self.state.access_tokens.items():
+            if access.origin_jti == origin_jti and not access.revoked:
+                access.revoked = True
+                self._drop_from_moto(access.user[0], token)
+
+    def sign_out_user(self, user: UserKey) -> None:
+        """GlobalSignOut: revoke all of the user's refresh and access tokens, on every client."""
+        for record in self.state.refresh_tokens.values():
+            if record.user == user:
+                record.revoked = True
+        for token, access in self.state.access_tokens.items():
+            if access.user == user and not access.revoked:
+                access.revoked = True
+                self._drop_from_moto(user[0], token)

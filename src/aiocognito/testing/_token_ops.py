@@ -1,0 +1,110 @@
+"""Token operations: GetTokensFromRefreshToken (rotation), RevokeToken, GlobalSignOut, GetUser.
+
+* GetTokensFromRefreshToken takes the raw ClientSecret. With rotation on it returns a new refresh token
+  and the old one stops working after RetryGracePeriodSeconds (0: at once); using it later gives
+  RefreshTokenReuseException. A device-tracked sign-in needs its DeviceKey here as in REFRESH_TOKEN_AUTH.
+* RevokeToken revokes a refresh token and every token issued from the same sign-in; only refresh
+  tokens are accepted, and only by the client that issued them.
+* GlobalSignOut / AdminUserGlobalSignOut revoke all of the user's tokens; GetUser (and every operation
+  passed to moto with an AccessToken) then answers "Access Token has been revoked".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .. import errors
+from . import _rules
+from ._auth import AuthService
+from ._issuer import TokenIssuer
+from ._state import PoolState
+
+__all__ = ["TokenOperations"]
+
+
+class TokenOperations:
+    """The token-management operations of the local pool."""
+
+    def __init__(self, state: PoolState, issuer: TokenIssuer, auth: AuthService) -> None:
+        self.state = state
+        self.issuer = issuer
+        self.auth = auth
+
+    def __repr__(self) -> str:
+        return "<TokenOperations>"
+
+    def get_tokens_from_refresh_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        _rules.require(params, "RefreshToken", "ClientId")
+        pool, client = self.auth.client(params["ClientId"])
+        _rules.check_client_secret(client, params.get("ClientSecret"))
+        _rules.check_flow(client, "REFRESH_TOKEN_AUTH")
+        token = params["RefreshToken"]
+        rotating, grace = _rules.rotation(client)
+        known = self.state.refresh_tokens.get(token) if isinstance(token, str) else None
+        now = self.state.now()
+        if known is not None and known.rotated_at is not None and not known.revoked:
+            if grace == 0 or now - known.rotated_at > grace:
+                raise errors.RefreshTokenReuseException("The refresh token has already been used.")
+        record = self.issuer.refresh_record(token, client.id, device_key=params.get("DeviceKey") or None)
+        found = self.auth.user_by_key(record.user)
+        if found is None:
+            raise errors.NotAuthorizedException("Invalid Refresh Token")
+        if not found[1].enabled:
+            raise errors.NotAuthorizedException("User is disabled.")
+        result, _ = self.issuer.authentication_result(
+            pool,
+            client,
+            found[1],
+            device_key=record.device_key,
+            auth_time=record.auth_time,
+            origin_jti=record.origin_jti,
+            with_refresh=rotating,
+        )
+        if rotating and record.rotated_at is None:
+            record.rotated_at = now
+        return {"AuthenticationResult": result}
+
+    def revoke_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        _rules.require(params, "Token", "ClientId")
+        _pool, client = self.auth.client(params["ClientId"])
+        _rules.check_client_secret(client, params.get("ClientSecret"))
+        if not _rules.revocation_enabled(client):
+            raise errors.UnsupportedOperationException("Token revocation is not enabled for this app client.")
+        token = params["Token"]
+        if token in self.state.access_tokens or (isinstance(token, str) and token.count(".") == 2):
+            raise errors.UnsupportedTokenTypeException("Only refresh tokens can be revoked.")
+        record = self.state.refresh_tokens.get(token)
+        if record is None:
+            return {}  # unknown or already gone: revoking is idempotent
+        if record.client_id != client.id:
+            raise errors.UnauthorizedException("The token was not issued to this app client.")
+        self.issuer.revoke_family(record.origin_jti)
+        return {}
+
+    def global_sign_out(self, params: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
+        if admin:
+            pool, user = self.auth.admin_user(params)
+            key = (pool.id, user.id)
+        else:
+            _rules.require(params, "AccessToken")
+            pool, user, key = self.auth.token_user(params["AccessToken"])
+        self.issuer.sign_out_user(key)
+        pool.sign_out(user.username)  # moto's own token tables
+        return {}
+
+    def get_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        _rules.require(params, "AccessToken")
+        pool, user, _key = self.auth.token_user(params["AccessToken"])
+        factors = self.auth.enabled_factors(pool, user)
+        preferred = user.preferred_mfa_setting or (
+            "EMAIL_OTP" if self.state.secrets_for((pool.id, user.id)).email_mfa_preferred else ""
+        )
+        response: dict[str, Any] = {
+            "Username": user.username,
+            "UserAttributes": list(user.attributes),
+            "UserMFASettingList": factors,
+        }
+        if preferred:
+            response["PreferredMfaSetting"] = preferred
+        return response

@@ -1,0 +1,287 @@
+"""The sign-in state machine (``cognito.session(...)``) end to end against the faithful local pool.
+
+SRP, NEW_PASSWORD_REQUIRED, TOTP set-up and sign-in, SMS codes, SELECT_MFA_TYPE, remembered devices that
+skip MFA, refresh (with DEVICE_KEY, with rotation), sign-out, CUSTOM_AUTH and USER_AUTH: the pool checks
+every signature, SECRET_HASH, session and code, so a passing test means the client did it right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from aiocognito import RetryPolicy, SessionExpiredError, SignInRequired, errors
+from aiocognito._session import (
+    ChallengeSelectionRequired,
+    CustomChallenge,
+    MfaCodeRequired,
+    MfaSelectionRequired,
+    NewPasswordRequired,
+    Session,
+    SignedIn,
+    Step,
+    TotpSetupRequired,
+)
+from aiocognito._verifier import TokenVerifier
+from aiocognito.testing import AppClient, LocalUserPool, pytest_plugin
+
+local_user_pool = pytest_plugin.local_user_pool  # the fixture (until the pytest11 entry point exists)
+
+PASSWORD = "Passw0rd!"
+NEW_PASSWORD = "N3w-passw0rd!"
+
+
+@pytest.fixture
+async def local(local_user_pool: LocalUserPool) -> AsyncIterator[LocalUserPool]:
+    yield local_user_pool
+
+
+@pytest.fixture
+async def cognito(local: LocalUserPool) -> AsyncIterator[Any]:
+    async with local.client(retries=RetryPolicy(max_attempts=1)) as client:
+        yield client
+
+
+def session_for(cognito: Any, app: AppClient, **options: Any) -> Session:
+    return cognito.session(  # type: ignore[no-any-return]
+        user_pool_id=app.user_pool_id, client_id=app.client_id, client_secret=app.client_secret, **options
+    )
+
+
+def signed_in(step: Step) -> SignedIn:
+    assert isinstance(step, SignedIn), step
+    return step
+
+
+async def test_srp_sign_in_tokens_verify_with_the_local_issuer(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "alice", PASSWORD, attributes={"email": "alice@example.com"})
+    session = session_for(cognito, app)
+    done = signed_in(await session.sign_in("alice", PASSWORD))
+    assert session.username == "alice" and done.new_device is None
+    async with TokenVerifier(
+        pool_id, client_ids=app.client_id, jwks_url=local.jwks_url(pool_id), issuer=local.issuer(pool_id)
+    ) as verifier:
+        claims = await verifier.verify(await session.access_token(), "access")
+        identity = await verifier.verify(await session.id_token(), "id")
+    assert claims["username"] == "alice" and identity["email"] == "alice@example.com"
+    with pytest.raises(errors.NotAuthorizedException):
+        await session_for(cognito, app).sign_in("alice", "Wr0ng-password")
+
+
+async def test_secret_client_and_an_email_alias(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool(alias_attributes=["email"])
+    app = await local.create_app_client(pool_id, secret=True)
+    await local.create_user(
+        pool_id, "bella", PASSWORD, attributes={"email": "bella@example.com", "email_verified": "true"}
+    )
+    session = session_for(cognito, app)
+    signed_in(await session.sign_in("bella@example.com", PASSWORD))
+    assert session.username == "bella"
+    before = await session.access_token()
+    tokens = await session.refresh()  # SECRET_HASH over the real username
+    assert tokens.access_token != before
+
+
+async def test_new_password_required_then_signed_in(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool(required_attributes=("email", "name"))
+    app = await local.create_app_client(pool_id)
+    await local.create_user(
+        pool_id, "carl", PASSWORD, temporary=True, attributes={"email": "carl@example.com"}
+    )
+    step = await session_for(cognito, app).sign_in("carl", PASSWORD)
+    assert isinstance(step, NewPasswordRequired)
+    assert step.missing_attributes == ["name"]
+    signed_in(await step.respond(NEW_PASSWORD, {"name": "Carl"}))
+    signed_in(await session_for(cognito, app).sign_in("carl", NEW_PASSWORD))
+
+
+async def test_totp_set_up_in_the_sign_in_then_required(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool(mfa="ON")
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "dora", PASSWORD)
+    step = await session_for(cognito, app).sign_in("dora", PASSWORD)
+    assert isinstance(step, TotpSetupRequired) and step.options == ["SOFTWARE_TOKEN_MFA"]
+    secret = await step.associate()
+    assert step.provisioning_uri("Local").startswith("otpauth://totp/")
+    code = local.totp_code("dora", secret=secret)
+    signed_in(await step.respond(code))
+
+    step = await session_for(cognito, app).sign_in("dora", PASSWORD)
+    assert isinstance(step, MfaCodeRequired) and step.kind == "TOTP"
+    with pytest.raises(SessionExpiredError):  # the pool refuses a code used once already
+        await step.respond(code)
+    step = await session_for(cognito, app).sign_in("dora", PASSWORD)
+    assert isinstance(step, MfaCodeRequired)
+    signed_in(await step.respond(local.totp_code("dora")))
+
+
+async def test_sms_code_a_wrong_code_and_select_mfa_type(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool(mfa="OPTIONAL", sms=True, totp=True)
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "eve", PASSWORD, attributes={"phone_number": "+15555550111"})
+    await local.call(
+        "AdminSetUserMFAPreference",
+        UserPoolId=pool_id,
+        Username="eve",
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": True},
+    )
+    step = await session_for(cognito, app).sign_in("eve", PASSWORD)
+    assert isinstance(step, MfaCodeRequired) and step.kind == "SMS"
+    assert step.destination == "+*******0111"
+    code = local.last_code("eve", purpose="SMS_MFA")
+    with pytest.raises(errors.CodeMismatchException):
+        await step.respond("000000" if code != "000000" else "111111")
+    signed_in(await step.respond(code))  # the step is still usable after a wrong code
+
+    # with TOTP enabled too and no preference: SELECT_MFA_TYPE
+    session = session_for(cognito, app)
+    step = await session.sign_in("eve", PASSWORD)
+    assert isinstance(step, MfaCodeRequired)
+    signed_in(await step.respond(local.last_code("eve")))
+    secret = (await cognito.associate_software_token(AccessToken=await session.access_token()))["SecretCode"]
+    await cognito.verify_software_token(
+        AccessToken=await session.access_token(), UserCode=local.totp_code("eve", secret=secret)
+    )
+    await cognito.set_user_mfa_preference(
+        AccessToken=await session.access_token(),
+        SMSMfaSettings={"Enabled": True, "PreferredMfa": False},
+        SoftwareTokenMfaSettings={"Enabled": True},
+    )
+    step = await session_for(cognito, app).sign_in("eve", PASSWORD)
+    assert isinstance(step, MfaSelectionRequired)
+    assert step.options == ["SMS_MFA", "SOFTWARE_TOKEN_MFA"]
+    chosen = await step.respond("SOFTWARE_TOKEN_MFA")
+    assert isinstance(chosen, MfaCodeRequired) and chosen.kind == "TOTP"
+    signed_in(await chosen.respond(local.totp_code("eve")))
+
+
+async def test_remembered_device_skips_mfa_refreshes_and_can_be_forgotten(
+    local: LocalUserPool, cognito: Any
+) -> None:
+    pool_id = await local.create_user_pool(mfa="ON", sms=True, totp=False, device_tracking="always")
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "finn", PASSWORD, attributes={"phone_number": "+15555550112"})
+    session = session_for(cognito, app)
+    step = await session.sign_in("finn", PASSWORD)
+    assert isinstance(step, MfaCodeRequired)
+    done = signed_in(await step.respond(local.last_code("finn")))
+    assert done.new_device is not None
+    device_key = await session.remember_device("test laptop")
+    codes_sent = len(local.outbox)
+
+    again = signed_in(await session.sign_in("finn", PASSWORD))  # device SRP, no MFA
+    assert len(local.outbox) == codes_sent
+    assert again.new_device is None and session.device_key == device_key
+    devices = await cognito.admin_list_devices(UserPoolId=pool_id, Username="finn")
+    assert [d["DeviceKey"] for d in devices["Devices"]] == [device_key]
+
+    refreshed = await session.refresh()  # REFRESH_TOKEN_AUTH with DEVICE_KEY
+    assert refreshed.device_key == device_key
+
+    await session.forget_device()
+    step = await session.sign_in("finn", PASSWORD)
+    assert isinstance(step, MfaCodeRequired)  # a forgotten device no longer skips MFA
+
+
+async def test_device_forgotten_by_an_admin_is_dropped_and_the_sign_in_retried(
+    local: LocalUserPool, cognito: Any
+) -> None:
+    pool_id = await local.create_user_pool(device_tracking="opt-in")
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "gina", PASSWORD)
+    session = session_for(cognito, app)
+    signed_in(await session.sign_in("gina", PASSWORD))
+    device_key = await session.remember_device()  # opt-in: ConfirmDevice + UpdateDeviceStatus
+    described = await cognito.admin_get_device(UserPoolId=pool_id, Username="gina", DeviceKey=device_key)
+    attributes = {a["Name"]: a["Value"] for a in described["Device"]["DeviceAttributes"]}
+    assert attributes["dev:device_remembered_status"] == "remembered"
+    await cognito.admin_forget_device(UserPoolId=pool_id, Username="gina", DeviceKey=device_key)
+    again = signed_in(await session.sign_in("gina", PASSWORD))
+    assert again.new_device is not None and again.new_device.device_key != device_key
+
+
+async def test_rotation_and_sign_out(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id, rotation=True)
+    await local.create_user(pool_id, "hugo", PASSWORD)
+    session = session_for(cognito, app, refresh_token_rotation=True)
+    first = signed_in(await session.sign_in("hugo", PASSWORD)).tokens
+    second = await session.refresh()
+    assert second.refresh_token and second.refresh_token != first.refresh_token
+    with pytest.raises(errors.RefreshTokenReuseException):
+        await cognito.get_tokens_from_refresh_token(RefreshToken=first.refresh_token, ClientId=app.client_id)
+    access = await session.access_token()
+    await session.sign_out(everywhere=True)
+    with pytest.raises(errors.NotAuthorizedException, match="revoked"):
+        await cognito.get_user(AccessToken=access)
+    with pytest.raises(SignInRequired):
+        await session.access_token()
+
+
+async def test_sign_out_revokes_the_refresh_token(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "ivy", PASSWORD)
+    session = session_for(cognito, app)
+    tokens = signed_in(await session.sign_in("ivy", PASSWORD)).tokens
+    await session.sign_out()
+    with pytest.raises(errors.NotAuthorizedException):
+        await cognito.initiate_auth(
+            ClientId=app.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens.refresh_token},
+        )
+
+
+async def test_expired_challenge_session_means_sign_in_again(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "jack", PASSWORD, temporary=True)
+    step = await session_for(cognito, app).sign_in("jack", PASSWORD)
+    assert isinstance(step, NewPasswordRequired)
+    local.advance_clock(181)
+    with pytest.raises(SessionExpiredError):
+        await step.respond(NEW_PASSWORD)
+
+
+async def test_custom_auth_and_user_auth(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool(
+        Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}}
+    )
+    app = await local.create_app_client(
+        pool_id, flows=("ALLOW_CUSTOM_AUTH", "ALLOW_USER_AUTH", "ALLOW_USER_SRP_AUTH")
+    )
+    await local.create_user(pool_id, "kim", PASSWORD, attributes={"email": "kim@example.com"})
+
+    step = await session_for(cognito, app).sign_in("kim", flow="CUSTOM_AUTH")
+    assert isinstance(step, CustomChallenge)
+    signed_in(await step.respond(local.last_code("kim", purpose="CUSTOM_CHALLENGE")))
+
+    step = await session_for(cognito, app).sign_in("kim", PASSWORD, flow="CUSTOM_AUTH", custom_srp=True)
+    assert isinstance(step, CustomChallenge)  # SRP first, then the custom challenge
+    signed_in(await step.respond(local.last_code("kim", purpose="CUSTOM_CHALLENGE")))
+
+    step = await session_for(cognito, app).sign_in("kim", flow="USER_AUTH")
+    assert isinstance(step, ChallengeSelectionRequired)
+    assert step.available == ["PASSWORD", "PASSWORD_SRP", "EMAIL_OTP"]
+    signed_in(await step.respond("PASSWORD_SRP", PASSWORD))
+
+    step = await session_for(cognito, app).sign_in("kim", flow="USER_AUTH", preferred_challenge="EMAIL_OTP")
+    assert isinstance(step, MfaCodeRequired) and step.kind == "EMAIL"
+    signed_in(await step.respond(local.last_code("kim", purpose="EMAIL_OTP")))
+
+
+async def test_admin_password_flow(local: LocalUserPool, cognito: Any) -> None:
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id, flows=("ALLOW_ADMIN_USER_PASSWORD_AUTH",))
+    await local.create_user(pool_id, "lena", PASSWORD)
+    session = session_for(cognito, app, admin=True)
+    signed_in(await session.sign_in("lena", PASSWORD, flow="ADMIN_USER_PASSWORD_AUTH"))
+    with pytest.raises(errors.NotAuthorizedException):
+        await session_for(cognito, app, admin=True).sign_in(
+            "lena", "Wr0ng-pass!", flow="ADMIN_USER_PASSWORD_AUTH"
+        )
