@@ -7,10 +7,8 @@ import re
 
 import pytest
 
-from aiocognito.testing import LocalUserPool, pytest_plugin
+from aiocognito.testing import LocalUserPool
 from aiocognito.testing.demo import run_demo
-
-local_user_pool = pytest_plugin.local_user_pool  # the fixture (until the pytest11 entry point exists)
 
 LOCAL_STEPS = [
     "start a local user pool",

@@ -19,11 +19,9 @@ import pytest
 
 from aiocognito import CognitoClient, CognitoError, ConnectionFailedError, RetryPolicy, _srp, errors
 from aiocognito._verifier import TokenVerifier
-from aiocognito.testing import AppClient, FaultPlan, LocalUserPool, pytest_plugin
+from aiocognito.testing import AppClient, FaultPlan, LocalUserPool
 from aiocognito.testing._auth import timestamp_ok
 from aiocognito.testing._rules import secret_hash
-
-local_user_pool = pytest_plugin.local_user_pool  # the fixture (until the pytest11 entry point exists)
 
 PASSWORD = "Passw0rd!"
 NO_RETRIES = RetryPolicy(max_attempts=1)

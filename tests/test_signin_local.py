@@ -25,9 +25,7 @@ from aiocognito._session import (
     TotpSetupRequired,
 )
 from aiocognito._verifier import TokenVerifier
-from aiocognito.testing import AppClient, LocalUserPool, pytest_plugin
-
-local_user_pool = pytest_plugin.local_user_pool  # the fixture (until the pytest11 entry point exists)
+from aiocognito.testing import AppClient, LocalUserPool
 
 PASSWORD = "Passw0rd!"
 NEW_PASSWORD = "N3w-passw0rd!"
