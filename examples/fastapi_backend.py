@@ -1,0 +1,405 @@
+"""A FastAPI web backend: sign-in (MFA answered in a second request) and bearer-token checks.
+
+    pip install fastapi uvicorn
+    AIOCOGNITO_USER_POOL_ID=eu-west-1_AbC AIOCOGNITO_CLIENT_ID=... \\
+        uvicorn --factory fastapi_backend:app_from_env --app-dir examples
+
+The same API as ``aiohttp_backend.py`` (this file stands alone, so the few shared pieces are repeated):
+
+``POST /sign-in`` ``{"username", "password"}``
+    ``200 {"tokens": {...}}``, or ``200 {"challenge": "SOFTWARE_TOKEN_MFA", "challenge_id": "...",
+    "expires_in": 180}`` when Cognito asks for more.
+``POST /sign-in/answer`` ``{"challenge_id", "code"}`` (``"new_password"`` for NEW_PASSWORD_REQUIRED)
+    tokens, or the next challenge. A wrong code answers ``400 code_mismatch`` and the same
+    ``challenge_id`` can be tried again (3 tries); an unknown or expired id answers ``410``.
+``GET /me`` with ``Authorization: Bearer <access token>``
+    ``{"username", "sub"}`` of the verified token, ``401 {"error": "invalid_token", "reason": ...}``.
+
+The saved challenge (``step.to_dict()``) holds Cognito's Session string, a credential for the few minutes
+the challenge lives, so it stays on the server: the browser gets a random id. Here the saved challenges
+live in a dict, which only works with one process; use Redis in production (``SET challenge:<id> <json>
+EX 180`` to save, ``GETDEL`` to take), so any worker can answer.
+
+Configuration (environment): AIOCOGNITO_USER_POOL_ID, AIOCOGNITO_CLIENT_ID, AIOCOGNITO_CLIENT_SECRET
+(if the app client has one), AWS_REGION (default: the pool's), AIOCOGNITO_ENDPOINT_URL (e.g. a local
+pool), AIOCOGNITO_ISSUER and AIOCOGNITO_JWKS_URL (token checks against a pool that is not AWS's).
+Tests build the app with :func:`make_app` and their own :class:`Settings`.
+
+Errors are ``{"error": ...}`` bodies; a malformed request answers ``400 bad_request`` without echoing
+its input (FastAPI's default 422 would send the password back). Logs name outcomes and error codes only.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field, SecretStr
+
+from aiocognito import (
+    CognitoClient,
+    CognitoError,
+    ConfigurationError,
+    InvalidToken,
+    JwksUnavailable,
+    MfaCodeRequired,
+    NewPasswordRequired,
+    ParamValidationError,
+    ServiceError,
+    Session,
+    SignedIn,
+    SignInError,
+    Step,
+    TokenVerifier,
+)
+
+__all__ = ["ApiError", "Backend", "ChallengeStore", "Settings", "app_from_env", "make_app"]
+
+logger = logging.getLogger("fastapi_backend")
+
+
+# ----- configuration --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the user pool is and how long a saved challenge lives."""
+
+    user_pool_id: str
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    region: str | None = None
+    endpoint_url: str | None = None
+    issuer: str | None = None
+    jwks_url: str | None = None
+    #: Seconds a saved challenge is kept: at most the app client's AuthSessionValidity (3 min by default).
+    challenge_ttl: float = 180.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Read the settings from environment variables (see the module docstring)."""
+        pool_id = environ.get("AIOCOGNITO_USER_POOL_ID", "")
+        client_id = environ.get("AIOCOGNITO_CLIENT_ID", "")
+        if not pool_id or not client_id:
+            raise ConfigurationError("set AIOCOGNITO_USER_POOL_ID and AIOCOGNITO_CLIENT_ID")
+        return cls(
+            user_pool_id=pool_id,
+            client_id=client_id,
+            client_secret=environ.get("AIOCOGNITO_CLIENT_SECRET") or None,
+            region=environ.get("AWS_REGION") or None,
+            endpoint_url=environ.get("AIOCOGNITO_ENDPOINT_URL") or None,
+            issuer=environ.get("AIOCOGNITO_ISSUER") or None,
+            jwks_url=environ.get("AIOCOGNITO_JWKS_URL") or None,
+        )
+
+
+# ----- saved challenges -----------------------------------------------------------------------------
+
+
+@dataclass
+class SavedChallenge:
+    """A challenge kept for its second request: ``step.to_dict()`` and the tries left."""
+
+    data: dict[str, Any] = field(repr=False)
+    expires_at: float
+    tries_left: int
+
+
+class ChallengeStore:
+    """Saved challenges under random ids, each for ``ttl`` seconds (in memory: use Redis in production).
+
+    ``take`` removes the entry, so two requests cannot answer the same challenge at once; ``give_back``
+    returns it after an answer Cognito refused (a wrong code), as long as tries are left.
+    """
+
+    def __init__(self, ttl: float, *, tries: int = 3, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self.tries = tries
+        self._clock = clock
+        self._items: dict[str, SavedChallenge] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, data: dict[str, Any]) -> str:
+        """Save a challenge; returns its new id."""
+        now = self._clock()
+        for key in [k for k, v in self._items.items() if v.expires_at <= now]:
+            del self._items[key]
+        challenge_id = secrets.token_urlsafe(32)
+        self._items[challenge_id] = SavedChallenge(data, now + self.ttl, self.tries)
+        return challenge_id
+
+    def take(self, challenge_id: str) -> SavedChallenge | None:
+        """Remove and return the challenge, or None when it is unknown or expired."""
+        saved = self._items.pop(challenge_id, None)
+        if saved is None or saved.expires_at <= self._clock():
+            return None
+        return saved
+
+    def give_back(self, challenge_id: str, saved: SavedChallenge) -> bool:
+        """Keep the challenge for another try; False when none is left (it is gone then)."""
+        saved.tries_left -= 1
+        if saved.tries_left <= 0 or saved.expires_at <= self._clock():
+            return False
+        self._items[challenge_id] = saved
+        return True
+
+
+# ----- errors ----------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """An error reply: ``{"error": error, **extra}`` with ``status``."""
+
+    def __init__(
+        self, status: int, error: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(error)
+        self.status = status
+        self.body = {"error": error, **extra}
+        self.headers = headers
+
+
+#: Cognito errors a caller can act on: (HTTP status, our error word).
+_SERVICE_ERRORS = {
+    "NotAuthorizedException": (401, "not_authorized"),
+    "UserNotFoundException": (401, "not_authorized"),  # same answer: do not reveal who exists
+    "CodeMismatchException": (400, "code_mismatch"),
+    "InvalidPasswordException": (400, "invalid_password"),
+    "PasswordResetRequiredException": (403, "password_reset_required"),
+    "UserNotConfirmedException": (403, "user_not_confirmed"),
+    "TooManyRequestsException": (429, "too_many_requests"),
+    "LimitExceededException": (429, "too_many_requests"),
+}
+
+
+def _failure(exc: CognitoError, what: str) -> ApiError:
+    """The error for a failed sign-in step; logs the error's type and code, never its text."""
+    if isinstance(exc, ServiceError):
+        status, error = _SERVICE_ERRORS.get(exc.code, (502, "cognito_error"))
+        logger.info("%s failed: %s", what, exc.code)
+        return ApiError(status, error)
+    if isinstance(exc, SignInError):  # SessionExpiredError among them: start again
+        logger.info("%s failed: %s", what, type(exc).__name__)
+        return ApiError(410, "challenge_expired", message="sign in again")
+    if isinstance(exc, ParamValidationError):
+        return ApiError(400, "bad_request", message="; ".join(exc.problems))
+    logger.warning("%s failed: %s", what, type(exc).__name__)
+    return ApiError(502, "cognito_unavailable")
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse(exc.body, status_code=exc.status, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """400 naming the bad fields, without FastAPI's echo of the input (it would hold the password)."""
+    assert isinstance(exc, RequestValidationError)
+    fields = sorted({".".join(str(p) for p in e.get("loc", ())[1:]) or "body" for e in exc.errors()})
+    return JSONResponse({"error": "bad_request", "fields": fields}, status_code=400)
+
+
+# ----- the backend -----------------------------------------------------------------------------------
+
+
+class Backend:
+    """What the routes share: settings, saved challenges, and (while the app runs) the client and verifier."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.challenges = ChallengeStore(settings.challenge_ttl)
+        self._cognito: CognitoClient | None = None
+        self._verifier: TokenVerifier | None = None
+
+    async def start(self) -> None:
+        """Open one CognitoClient and one TokenVerifier (app startup)."""
+        s = self.settings
+        region = s.region or s.user_pool_id.split("_", 1)[0]
+        self._cognito = CognitoClient(region=region, endpoint_url=s.endpoint_url)
+        self._verifier = TokenVerifier(
+            s.user_pool_id,
+            client_ids=s.client_id,
+            issuer=s.issuer,
+            jwks_url=s.jwks_url,
+            client=self._cognito,  # the JWKS is fetched with the client's HTTP session
+        )
+
+    async def close(self) -> None:
+        """Close them (app shutdown)."""
+        if self._verifier is not None:
+            await self._verifier.aclose()
+        if self._cognito is not None:
+            await self._cognito.close()
+        self._cognito = self._verifier = None
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        if self._verifier is None:
+            raise RuntimeError("the app is not started (lifespan)")
+        return self._verifier
+
+    def session(self) -> Session:
+        """A sign-in session for one request (cheap: it holds no connection of its own)."""
+        if self._cognito is None:
+            raise RuntimeError("the app is not started (lifespan)")
+        s = self.settings
+        return self._cognito.session(
+            user_pool_id=s.user_pool_id, client_id=s.client_id, client_secret=s.client_secret
+        )
+
+    def reply(self, step: Step) -> dict[str, Any]:
+        """Tokens, or the challenge saved under a new id (the saved form never leaves the server)."""
+        if isinstance(step, SignedIn):
+            logger.info("sign-in: signed in")
+            t = step.tokens
+            return {
+                "tokens": {
+                    "access_token": t.access_token,
+                    "id_token": t.id_token,
+                    "refresh_token": t.refresh_token,
+                    "expires_in": t.expires_in,
+                    "token_type": t.token_type,
+                }
+            }
+        if not isinstance(step, (MfaCodeRequired, NewPasswordRequired)):
+            name = getattr(step, "name", type(step).__name__)
+            logger.info("sign-in: challenge %s is not supported here", name)
+            raise ApiError(501, "unsupported_challenge", challenge=name)
+        challenge_id = self.challenges.put(step.to_dict())
+        logger.info("sign-in: challenge %s saved", step.name)
+        return {"challenge": step.name, "challenge_id": challenge_id, "expires_in": int(self.challenges.ttl)}
+
+
+def get_backend(request: Request) -> Backend:
+    backend = request.app.state.backend
+    assert isinstance(backend, Backend)
+    return backend
+
+
+BackendDep = Annotated[Backend, Depends(get_backend)]
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def verified_claims(
+    backend: BackendDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> dict[str, Any]:
+    """The claims of the request's verified access token (401 otherwise)."""
+    if credentials is None or not credentials.credentials:
+        raise ApiError(401, "missing_token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return await backend.verifier.verify(credentials.credentials, "access")
+    except InvalidToken as exc:
+        logger.info("token refused: %s", exc.reason)
+        raise ApiError(
+            401,
+            "invalid_token",
+            reason=exc.reason,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    except JwksUnavailable:
+        logger.warning("the user pool's keys could not be fetched")
+        raise ApiError(503, "keys_unavailable") from None
+
+
+# ----- routes ----------------------------------------------------------------------------------------
+
+
+class SignInRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=256)
+    password: SecretStr = Field(min_length=1)
+
+
+class AnswerRequest(BaseModel):
+    challenge_id: str = Field(min_length=1, max_length=128)
+    code: str | None = Field(default=None, min_length=1, max_length=64)
+    new_password: SecretStr | None = None
+
+
+router = APIRouter()
+
+
+@router.post("/sign-in")
+async def sign_in(body: SignInRequest, backend: BackendDep) -> dict[str, Any]:
+    """Start a sign-in with SRP."""
+    try:
+        step = await backend.session().sign_in(body.username, body.password.get_secret_value())
+    except CognitoError as exc:
+        raise _failure(exc, "sign-in") from None
+    return backend.reply(step)
+
+
+@router.post("/sign-in/answer")
+async def answer(body: AnswerRequest, backend: BackendDep) -> dict[str, Any]:
+    """Answer a saved challenge."""
+    store = backend.challenges
+    saved = store.take(body.challenge_id)
+    if saved is None:
+        raise ApiError(410, "challenge_expired", message="unknown or expired challenge: sign in again")
+    try:
+        step = await backend.session().resume(saved.data)
+        if isinstance(step, MfaCodeRequired) and body.code:
+            following = await step.respond(body.code)
+        elif isinstance(step, NewPasswordRequired) and body.new_password:
+            following = await step.respond(body.new_password.get_secret_value())
+        else:
+            store.give_back(body.challenge_id, saved)
+            wanted = "code" if isinstance(step, MfaCodeRequired) else "new_password"
+            raise ApiError(400, "bad_request", message=f"this challenge is answered with {wanted!r}")
+    except ServiceError as exc:  # Cognito refused the answer; the challenge can be answered again
+        if not store.give_back(body.challenge_id, saved):
+            logger.info("answer: no tries left, challenge dropped")
+        raise _failure(exc, "answer") from None
+    except CognitoError as exc:
+        raise _failure(exc, "answer") from None
+    return backend.reply(following)
+
+
+@router.get("/me")
+async def me(claims: Annotated[dict[str, Any], Depends(verified_claims)]) -> dict[str, Any]:
+    """Who the verified access token names."""
+    return {"username": claims.get("username"), "sub": claims.get("sub")}
+
+
+def make_app(settings: Settings) -> FastAPI:
+    """The FastAPI application for ``settings``."""
+    backend = Backend(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await backend.start()
+        try:
+            yield
+        finally:
+            await backend.close()
+
+    app = FastAPI(title="aiocognito FastAPI example", lifespan=lifespan)
+    app.state.backend = backend
+    app.include_router(router)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """``uvicorn --factory``: the app with settings from the environment."""
+    return make_app(Settings.from_env())
+
+
+if __name__ == "__main__":
+    import importlib
+
+    uvicorn = importlib.import_module("uvicorn")  # not a dependency of aiocognito: pip install uvicorn
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    uvicorn.run(app_from_env(), host="127.0.0.1", port=8000)
