@@ -176,6 +176,24 @@ class AuthService:
                 return pool, user
         return None
 
+    def refreshed_result(self, pool: Any, client: Any, record: Any, *, with_refresh: bool) -> dict[str, Any]:
+        """New tokens for a refresh-token record (the user must still exist and be enabled)."""
+        found = self.user_by_key(record.user)
+        if found is None:
+            raise errors.NotAuthorizedException("Invalid Refresh Token")
+        if not found[1].enabled:
+            raise errors.NotAuthorizedException("User is disabled.")
+        result, _ = self.issuer.authentication_result(
+            pool,
+            client,
+            found[1],
+            device_key=record.device_key,
+            auth_time=record.auth_time,
+            origin_jti=record.origin_jti,
+            with_refresh=with_refresh,
+        )
+        return result
+
     def token_user(self, access_token: object) -> tuple[CognitoIdpUserPool, CognitoIdpUser, UserKey]:
         """The user behind a valid access token (NotAuthorizedException otherwise)."""
         record = self.issuer.check_access_token(access_token)
@@ -548,20 +566,7 @@ class AuthService:
         )
         # SECRET_HASH over the user's real username (cognito:username), not an alias.
         _rules.check_secret_hash(client, record.username, auth.get("SECRET_HASH"))
-        found = self.user_by_key(record.user)
-        if found is None:
-            raise errors.NotAuthorizedException("Invalid Refresh Token")
-        if not found[1].enabled:
-            raise errors.NotAuthorizedException("User is disabled.")
-        result, _ = self.issuer.authentication_result(
-            pool,
-            client,
-            found[1],
-            device_key=record.device_key,
-            auth_time=record.auth_time,
-            origin_jti=record.origin_jti,
-            with_refresh=False,
-        )
+        result = self.refreshed_result(pool, client, record, with_refresh=False)
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
     # ===== RespondToAuthChallenge ==========================================================================

@@ -47,20 +47,7 @@ class TokenOperations:
             if grace == 0 or now - known.rotated_at > grace:
                 raise errors.RefreshTokenReuseException("The refresh token has already been used.")
         record = self.issuer.refresh_record(token, client.id, device_key=params.get("DeviceKey") or None)
-        found = self.auth.user_by_key(record.user)
-        if found is None:
-            raise errors.NotAuthorizedException("Invalid Refresh Token")
-        if not found[1].enabled:
-            raise errors.NotAuthorizedException("User is disabled.")
-        result, _ = self.issuer.authentication_result(
-            pool,
-            client,
-            found[1],
-            device_key=record.device_key,
-            auth_time=record.auth_time,
-            origin_jti=record.origin_jti,
-            with_refresh=rotating,
-        )
+        result = self.auth.refreshed_result(pool, client, record, with_refresh=rotating)
         if rotating and record.rotated_at is None:
             record.rotated_at = now
         return {"AuthenticationResult": result}
