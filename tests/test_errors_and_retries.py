@@ -343,3 +343,21 @@ async def test_list_all_user_import_jobs_sends_required_max_results(fault_server
     assert jobs == ["j1", "j2", "j3"]
     assert bodies[0] == {"UserPoolId": "p", "MaxResults": 60}
     assert bodies[2]["PaginationToken"] == "t2"
+
+
+async def test_bare_429_slows_the_pacer_and_views_share_the_transport(fault_server: FaultServer) -> None:
+    from aiocognito.quotas import QuotaPacer
+
+    fault_server.script = lambda request, n: (
+        web.Response(status=429, text="slow down") if n == 1 else web.json_response({"Username": "u"})
+    )
+    pacer = QuotaPacer({"UserRead": 1000})
+    async with client_for(fault_server.url) as cognito:
+        view = cognito.with_options(retries=3, quotas=pacer)
+        before = pacer.current_rate("UserRead")
+        got = await view.admin_get_user(UserPoolId="p", Username="u")
+        assert got["Username"] == "u"
+        assert pacer.current_rate("UserRead") < before
+        await view.close()  # a view never closes the shared transport
+        assert (await cognito.admin_get_user(UserPoolId="p", Username="u"))["Username"] == "u"
+        assert view.retry_policy.max_attempts == 3 and cognito.retry_policy.max_attempts == FAST.max_attempts

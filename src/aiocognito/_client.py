@@ -8,6 +8,7 @@ re-signed), send, and turn the answer into a boto3-shaped dict or a typed error.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import random
@@ -30,7 +31,7 @@ from ._errors import (
 from ._model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
 from ._operations import OPERATIONS, OperationsMixin
 from ._paginate import Paginator
-from ._retry import RetryPolicy, failure_kind, retry_delay
+from ._retry import RetryPolicy, is_throttle, retry_delay
 from ._signing import SigV4Signer
 from ._transport import AiohttpTransport, RawResponse, Timeout, Transport
 
@@ -114,6 +115,16 @@ def parse_success(operation: str, raw: RawResponse, attempts: int, plan: Any) ->
     return body
 
 
+def _make_pacer(quotas: QuotaPacer | Mapping[str, float] | bool | None) -> QuotaPacer | None:
+    if not quotas:
+        return None
+    from .quotas import QuotaPacer
+
+    if isinstance(quotas, QuotaPacer):
+        return quotas
+    return QuotaPacer(None if quotas is True else quotas)
+
+
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -152,7 +163,7 @@ class CognitoClient(OperationsMixin):
         retries: RetryPolicy | int | None = None,
         http_session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        quotas: Mapping[str, float] | bool | None = None,
+        quotas: QuotaPacer | Mapping[str, float] | bool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         random: Callable[[], float] = random.random,
     ) -> None:
@@ -177,11 +188,7 @@ class CognitoClient(OperationsMixin):
         self._clock = clock
         self._random = random
         self._closed = False
-        self._pacer: QuotaPacer | None = None
-        if quotas:
-            from .quotas import QuotaPacer
-
-            self._pacer = QuotaPacer(None if quotas is True else quotas)
+        self._pacer = _make_pacer(quotas)
 
     def __repr__(self) -> str:
         return f"<CognitoClient region={self.region!r} endpoint={self.endpoint_url!r}>"
@@ -198,6 +205,28 @@ class CognitoClient(OperationsMixin):
         if not self._closed:
             self._closed = True
             await self._transport.aclose()
+
+    def with_options(
+        self,
+        *,
+        retries: RetryPolicy | int | None = None,
+        quotas: QuotaPacer | Mapping[str, float] | bool | None = None,
+    ) -> CognitoClient:
+        """A view of this client with other retry or quota settings.
+
+        The view shares the connection pool, credentials, endpoint and clock; closing it does nothing
+        (close the original). ``quotas`` may be a ``QuotaPacer`` to share one pacer between views; None
+        keeps this client's pacer, False turns pacing off.
+        """
+        view = copy.copy(self)
+        view._closed = True  # the transport belongs to the original
+        if retries is not None:
+            view.retry_policy = (
+                retries if isinstance(retries, RetryPolicy) else RetryPolicy(max_attempts=retries)
+            )
+        if quotas is not None:
+            view._pacer = _make_pacer(quotas)
+        return view
 
     @property
     def http_session(self) -> aiohttp.ClientSession:
@@ -233,7 +262,7 @@ class CognitoClient(OperationsMixin):
                 error: CognitoError = parse_error(name, raw)
             except CognitoError as exc:
                 error = exc
-            if pacer is not None and failure_kind(error) == "rejected" and isinstance(error, ServiceError):
+            if pacer is not None and is_throttle(error):
                 pacer.on_throttled(name)
             delay = retry_delay(self.retry_policy, attempt, error, name, self._random)
             if delay is None:

@@ -34,7 +34,14 @@ from dataclasses import dataclass
 
 from ._errors import ResponseParseError, ServiceError, TransportError
 
-__all__ = ["RetryPolicy", "is_safe_to_repeat", "retry_delay", "UNSAFE_TO_REPEAT"]
+__all__ = [
+    "RetryPolicy",
+    "failure_kind",
+    "is_safe_to_repeat",
+    "is_throttle",
+    "retry_delay",
+    "UNSAFE_TO_REPEAT",
+]
 
 THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException", "ThrottledException"})
 TRANSIENT_CODES = frozenset({"InternalErrorException", "InternalServerException", "ServiceUnavailable"})
@@ -90,21 +97,23 @@ class RetryPolicy:
             raise ValueError("delays must not be negative")
 
 
+def is_throttle(error: BaseException) -> bool:
+    """True for request-rate throttling: a throttling code, or HTTP 429 with or without a code."""
+    if isinstance(error, ServiceError):
+        return error.code in THROTTLE_CODES or error.status == 429
+    return isinstance(error, ResponseParseError) and error.status == 429
+
+
 def failure_kind(error: BaseException) -> str | None:
     """``"rejected"`` (no effect happened), ``"ambiguous"`` (it may have), or None (not retryable)."""
     if isinstance(error, TransportError):
         return "rejected" if error.before_send else "ambiguous"
+    if is_throttle(error):
+        return "rejected"
     if isinstance(error, ServiceError):
-        if error.code in THROTTLE_CODES or error.status == 429:
-            return "rejected"
-        if error.code in TRANSIENT_CODES or (error.status or 0) >= 500:
-            return "ambiguous"
-        return None
-    if isinstance(error, ResponseParseError):
-        if error.status == 429:
-            return "rejected"
-        if error.status >= 500:
-            return "ambiguous"
+        return "ambiguous" if error.code in TRANSIENT_CODES or (error.status or 0) >= 500 else None
+    if isinstance(error, ResponseParseError) and error.status >= 500:
+        return "ambiguous"
     return None
 
 
