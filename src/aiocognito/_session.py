@@ -99,12 +99,12 @@ _GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = wea
 def _srp_gate() -> asyncio.Lock:
     """The running loop's SRP lock.
 
-    An SRP step costs 0.7 ms (A) to 2.5 ms (a signature) of CPU with gmpy2 and a 256-bit exponent. Run
-    inline, many sign-ins whose answers arrive together would compute back to back in one loop iteration
-    (50 concurrent sign-ins stalled the loop for 200+ ms). A step holds this lock until the next loop
-    iteration, so the other sign-ins queue on it and one step runs per iteration, with timers and I/O
-    callbacks in between. Worker threads were measured too: gmpy2 releases the GIL only inside
-    powmod, and reacquiring it still left 10-45 ms gaps (benchmarks/signin.py).
+    An SRP step costs 0.7 ms (A) to 2.5-3.6 ms (a signature) of CPU with gmpy2 and a 256-bit exponent.
+    Run inline, sign-ins whose answers arrive together computed back to back in one loop iteration (50
+    concurrent sign-ins stalled the loop for 214 ms). A step keeps this lock for two more iterations, so
+    the other sign-ins queue on it and timers and I/O callbacks always run between two steps: the longest
+    stall with 50 concurrent sign-ins is then one step, about 4 ms (benchmarks/signin.py). Worker threads
+    were measured too: gmpy2 releases the GIL only inside powmod, and taking it back left 10-45 ms gaps.
     """
     loop = asyncio.get_running_loop()
     gate = _GATES.get(loop)
@@ -484,7 +484,10 @@ class Session:
             return fn(*args, **kwargs)
         async with _srp_gate():
             result = fn(*args, **kwargs)
-            await asyncio.sleep(0)  # hold the gate into the next iteration: one SRP step per iteration
+            # Hold the gate through the next two iterations, so that timers and I/O callbacks run between
+            # two SRP steps whatever order the loop runs its ready callbacks in.
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
         return result
 
     async def _call(self, request: Request) -> dict[str, Any]:
