@@ -64,6 +64,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+from typing_extensions import TypedDict, Unpack
+
 from ._errors import CognitoError, ParamValidationError, ServiceError
 from ._retry import failure_kind, is_throttle
 from .quotas import QuotaPacer
@@ -301,12 +303,12 @@ class BulkJob:
         rows: Rows,
         kind: _Kind,
         *,
-        concurrency: int,
-        on_progress: ProgressCallback | None,
-        on_result: ResultCallback | None,
-        defaults: Mapping[str, Any] | None,
-        max_failures: int,
-        max_attempts: int,
+        concurrency: int = 16,
+        on_progress: ProgressCallback | None = None,
+        on_result: ResultCallback | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        max_failures: int = 1000,
+        max_attempts: int = 10,
         random: Callable[[], float] = random.random,
         clock: Callable[[], datetime] = _utcnow,
     ) -> None:
@@ -522,44 +524,19 @@ class BulkJob:
 
 
 # ----- the public functions -------------------------------------------------------------------------------
-def _job(
-    kind: _Kind,
-    client: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int,
-    on_progress: ProgressCallback | None,
-    on_result: ResultCallback | None,
-    defaults: Mapping[str, Any] | None,
-    max_failures: int,
-    max_attempts: int,
-) -> BulkJob:
-    return BulkJob(
-        client,
-        user_pool_id,
-        rows,
-        kind,
-        concurrency=concurrency,
-        on_progress=on_progress,
-        on_result=on_result,
-        defaults=defaults,
-        max_failures=max_failures,
-        max_attempts=max_attempts,
-    )
+class BulkOptions(TypedDict, total=False):
+    """The options every bulk function takes; see :func:`create_users` for what each does."""
+
+    concurrency: int
+    on_progress: ProgressCallback | None
+    on_result: ResultCallback | None
+    defaults: Mapping[str, Any] | None
+    max_failures: int
+    max_attempts: int
 
 
 def create_users(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminCreateUser for each row (``Username``, ``UserAttributes``, ``MessageAction``, ...).
 
@@ -567,46 +544,25 @@ def create_users(
         cognito: the client (its pacer is used when it has one).
         user_pool_id: the pool; rows must not name another.
         rows: mappings of AdminCreateUser parameters (or usernames), from an iterable or async iterable.
-        concurrency: the most calls in flight.
+        concurrency: the most calls in flight (default 16).
         on_progress: called with the live :class:`BulkReport` at most every 0.1 s, and at the end.
         on_result: called with each :class:`Outcome` (may be a coroutine function).
         defaults: parameters for every row (a row's own values win), e.g. ``{"MessageAction": "SUPPRESS"}``.
-        max_failures: failures kept in the report; later ones are only counted.
-        max_attempts: attempts per row for retryable failures (5xx, lost connections, timeouts);
+        max_failures: failures kept in the report (default 1000); later ones are only counted.
+        max_attempts: attempts per row for retryable failures (default 10: 5xx, lost connections, timeouts);
             throttled calls are retried besides (up to 50 per row).
 
     Returns:
         A :class:`BulkJob`: ``await`` it for the :class:`BulkReport`, or iterate ``job.results()``.
     """
-    return _job(
-        _CREATE, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
+    return BulkJob(cognito, user_pool_id, rows, _CREATE, **options)
 
 
 def delete_users(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminDeleteUser for each row (``{"Username": ...}`` or a username). See :func:`create_users`."""
-    return _job(
-        _DELETE, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
-
-
-def _with_group(defaults: Mapping[str, Any] | None, group_name: str | None) -> Mapping[str, Any] | None:
-    if group_name is None:
-        return defaults
-    return {**(defaults or {}), "GroupName": group_name}
+    return BulkJob(cognito, user_pool_id, rows, _DELETE, **options)
 
 
 def add_users_to_group(
@@ -615,19 +571,12 @@ def add_users_to_group(
     rows: Rows,
     *,
     group_name: str | None = None,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    **options: Unpack[BulkOptions],
 ) -> BulkJob:
     """AdminAddUserToGroup for each row (``Username``, ``GroupName``); ``group_name`` fills in the group."""
-    return _job(
-        _ADD_TO_GROUP, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=_with_group(defaults, group_name), max_failures=max_failures,
-        max_attempts=max_attempts,
-    )  # fmt: skip
+    if group_name is not None:
+        options["defaults"] = {**(options.get("defaults") or {}), "GroupName": group_name}
+    return BulkJob(cognito, user_pool_id, rows, _ADD_TO_GROUP, **options)
 
 
 def remove_users_from_group(
@@ -636,96 +585,41 @@ def remove_users_from_group(
     rows: Rows,
     *,
     group_name: str | None = None,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    **options: Unpack[BulkOptions],
 ) -> BulkJob:
     """AdminRemoveUserFromGroup for each row (``Username``, ``GroupName``); ``group_name`` fills in the group."""
-    return _job(
-        _REMOVE_FROM_GROUP, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=_with_group(defaults, group_name), max_failures=max_failures,
-        max_attempts=max_attempts,
-    )  # fmt: skip
+    if group_name is not None:
+        options["defaults"] = {**(options.get("defaults") or {}), "GroupName": group_name}
+    return BulkJob(cognito, user_pool_id, rows, _REMOVE_FROM_GROUP, **options)
 
 
 def update_user_attributes(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminUpdateUserAttributes for each row (``Username``, ``UserAttributes``). See :func:`create_users`."""
-    return _job(
-        _UPDATE_ATTRIBUTES, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
+    return BulkJob(cognito, user_pool_id, rows, _UPDATE_ATTRIBUTES, **options)
 
 
 def disable_users(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminDisableUser for each row (``{"Username": ...}`` or a username). See :func:`create_users`."""
-    return _job(
-        _DISABLE, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
+    return BulkJob(cognito, user_pool_id, rows, _DISABLE, **options)
 
 
 def enable_users(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminEnableUser for each row (``{"Username": ...}`` or a username). See :func:`create_users`."""
-    return _job(
-        _ENABLE, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
+    return BulkJob(cognito, user_pool_id, rows, _ENABLE, **options)
 
 
 def set_passwords(
-    cognito: CognitoClient,
-    user_pool_id: str,
-    rows: Rows,
-    *,
-    concurrency: int = 16,
-    on_progress: ProgressCallback | None = None,
-    on_result: ResultCallback | None = None,
-    defaults: Mapping[str, Any] | None = None,
-    max_failures: int = 1000,
-    max_attempts: int = 10,
+    cognito: CognitoClient, user_pool_id: str, rows: Rows, **options: Unpack[BulkOptions]
 ) -> BulkJob:
     """AdminSetUserPassword for each row (``Username``, ``Password``, ``Permanent``). Passwords never
     appear in the report. See :func:`create_users`."""
-    return _job(
-        _SET_PASSWORD, cognito, user_pool_id, rows, concurrency=concurrency, on_progress=on_progress,
-        on_result=on_result, defaults=defaults, max_failures=max_failures, max_attempts=max_attempts,
-    )  # fmt: skip
+    return BulkJob(cognito, user_pool_id, rows, _SET_PASSWORD, **options)
 
 
 # ----- CSV input ------------------------------------------------------------------------------------------
