@@ -7,7 +7,7 @@ Endpoints (JSON in, JSON out):
 ``POST /sign-in`` ``{"username", "password"}``
     ``200 {"tokens": {...}}``, or ``200 {"challenge": "SOFTWARE_TOKEN_MFA", "challenge_id": "...",
     "expires_in": 180}`` when Cognito asks for more.
-``POST /sign-in/answer`` ``{"challenge_id", "code"}`` (``"new_password"`` for NEW_PASSWORD_REQUIRED)
+``POST /sign-in/answer`` ``{"challenge_id", "code"}`` (``"new_password"`` and optional ``"attributes"`` for NEW_PASSWORD_REQUIRED)
     tokens, or the next challenge. A wrong code answers ``400 code_mismatch`` and the same
     ``challenge_id`` can be tried again (3 tries); an unknown or expired id answers ``410``.
 ``GET /me`` with ``Authorization: Bearer <access token>``
@@ -167,12 +167,15 @@ async def answer(request: web.Request) -> web.Response:
         if isinstance(step, MfaCodeRequired) and (code := _text(body, "code")):
             following = await step.respond(code)
         elif isinstance(step, NewPasswordRequired) and (new_password := _text(body, "new_password")):
-            following = await step.respond(new_password)
+            attributes = body.get("attributes") or {}
+            if not isinstance(attributes, dict) or not all(isinstance(v, str) for v in attributes.values()):
+                attributes = {}
+            following = await step.respond(new_password, attributes)
         else:
             store.give_back(challenge_id, saved)
             wanted = "code" if isinstance(step, MfaCodeRequired) else "new_password"
             return _error(400, "bad_request", message=f"this challenge is answered with {wanted!r}")
-    except ServiceError as exc:  # Cognito refused the answer; the challenge can be answered again
+    except (ServiceError, ParamValidationError) as exc:  # refused (or incomplete): answer it again
         reply = _failure(exc, "answer")
         if not store.give_back(challenge_id, saved):
             logger.info("answer: no tries left, challenge dropped")

@@ -4,12 +4,13 @@
     AIOCOGNITO_USER_POOL_ID=eu-west-1_AbC AIOCOGNITO_CLIENT_ID=... \\
         uvicorn --factory fastapi_backend:app_from_env --app-dir examples
 
-The same API as ``aiohttp_backend.py`` (this file stands alone, so the few shared pieces are repeated):
+The same API as ``aiohttp_backend.py`` (settings, the challenge store and the error table come from
+``signin_common.py``):
 
 ``POST /sign-in`` ``{"username", "password"}``
     ``200 {"tokens": {...}}``, or ``200 {"challenge": "SOFTWARE_TOKEN_MFA", "challenge_id": "...",
     "expires_in": 180}`` when Cognito asks for more.
-``POST /sign-in/answer`` ``{"challenge_id", "code"}`` (``"new_password"`` for NEW_PASSWORD_REQUIRED)
+``POST /sign-in/answer`` ``{"challenge_id", "code"}`` (``"new_password"`` and optional ``"attributes"`` for NEW_PASSWORD_REQUIRED)
     tokens, or the next challenge. A wrong code answers ``400 code_mismatch`` and the same
     ``challenge_id`` can be tried again (3 tries); an unknown or expired id answers ``410``.
 ``GET /me`` with ``Authorization: Bearer <access token>``
@@ -220,6 +221,8 @@ class AnswerRequest(BaseModel):
     challenge_id: str = Field(min_length=1, max_length=128)
     code: str | None = Field(default=None, min_length=1, max_length=64)
     new_password: SecretStr | None = None
+    #: NEW_PASSWORD_REQUIRED: values for required attributes the user has none of yet.
+    attributes: dict[str, str] = Field(default_factory=dict)
 
 
 router = APIRouter()
@@ -247,12 +250,12 @@ async def answer(body: AnswerRequest, backend: BackendDep) -> dict[str, Any]:
         if isinstance(step, MfaCodeRequired) and body.code:
             following = await step.respond(body.code)
         elif isinstance(step, NewPasswordRequired) and body.new_password:
-            following = await step.respond(body.new_password.get_secret_value())
+            following = await step.respond(body.new_password.get_secret_value(), body.attributes)
         else:
             store.give_back(body.challenge_id, saved)
             wanted = "code" if isinstance(step, MfaCodeRequired) else "new_password"
             raise ApiError(400, "bad_request", message=f"this challenge is answered with {wanted!r}")
-    except ServiceError as exc:  # Cognito refused the answer; the challenge can be answered again
+    except (ServiceError, ParamValidationError) as exc:  # refused (or incomplete): answer it again
         if not store.give_back(body.challenge_id, saved):
             logger.info("answer: no tries left, challenge dropped")
         raise _failure(exc, "answer") from None

@@ -116,6 +116,7 @@ SERVICE_ERRORS = {
     "NotAuthorizedException": (401, "not_authorized"),
     "UserNotFoundException": (401, "not_authorized"),  # same answer: do not reveal who exists
     "CodeMismatchException": (400, "code_mismatch"),
+    "ExpiredCodeException": (400, "code_expired"),  # e.g. a TOTP code used once already: try the next one
     "InvalidPasswordException": (400, "invalid_password"),
     "PasswordResetRequiredException": (403, "password_reset_required"),
     "UserNotConfirmedException": (403, "user_not_confirmed"),

@@ -393,3 +393,26 @@ async def test_worker_without_tokens_or_password_exits_1(
     assert code == 1
     assert "AIOCOGNITO_PASSWORD is not set" in capsys.readouterr().err
     assert pool.request_count == 0  # it did not even try
+
+
+async def test_aiohttp_backend_new_password_with_a_missing_required_attribute(
+    local_user_pool: LocalUserPool,
+) -> None:
+    """A missing required attribute is reported before anything is sent, and the challenge is kept."""
+    pool = local_user_pool
+    pool_id = await pool.create_user_pool(required_attributes=("email", "name"))
+    app_client = await pool.create_app_client(pool_id)
+    await pool.create_user(
+        pool_id, "carl", "Passw0rd!", temporary=True, attributes={"email": "c@example.com"}
+    )
+    module = load_example("aiohttp_backend")
+    async with TestClient(TestServer(module.make_app(settings_for(module, pool, app_client)))) as http:
+        reply = await http.post("/sign-in", json={"username": "carl", "password": "Passw0rd!"})
+        body = await reply.json()
+        assert body["challenge"] == "NEW_PASSWORD_REQUIRED"
+        answer = {"challenge_id": body["challenge_id"], "new_password": "N3w-passw0rd!"}
+        reply = await http.post("/sign-in/answer", json=answer)
+        assert reply.status == 400 and "name" in (await reply.json())["message"]
+        reply = await http.post("/sign-in/answer", json={**answer, "attributes": {"name": "Carl"}})
+        assert reply.status == 200, await reply.json()
+        assert "tokens" in await reply.json()

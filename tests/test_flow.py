@@ -640,8 +640,8 @@ def test_wrong_code_leaves_the_challenge_answerable() -> None:
         ),
         (
             "ExpiredCodeException",
-            "Invalid code provided, please request a code again.",
-            ErrorAction.SESSION_EXPIRED,
+            "Your software token has already been used once.",
+            ErrorAction.RAISE,
         ),
         ("NotAuthorizedException", "Incorrect username or password.", ErrorAction.RAISE),
         ("ResourceNotFoundException", "Device does not exist.", ErrorAction.DEVICE_GONE),

@@ -1,9 +1,14 @@
-"""SRP steps of concurrent sign-ins take turns with the rest of the event loop."""
+"""Session driving details with scripted clients: SRP steps take turns with the event loop; refresh blips."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
+import pytest
+
+from aiocognito import errors
 from aiocognito._session import Session
 
 
@@ -26,10 +31,48 @@ async def test_no_two_srp_steps_run_without_the_loop_in_between() -> None:
     assert results == list(range(8))
     steps = [k for k, item in enumerate(order) if item.startswith("srp")]
     assert len(steps) == 8
-    for a, b in zip(steps, steps[1:]):
+    for a, b in zip(steps, steps[1:], strict=False):
         assert "tick" in order[a:b], order
 
 
 async def test_steps_without_srp_run_inline() -> None:
     session = Session(object(), user_pool_id="us-east-1_x", client_id="c")
     assert await session._run(False, lambda: 7) == 7
+
+
+class _BlippingClient:
+    """Signs in with USER_PASSWORD_AUTH; every refresh fails with a 500."""
+
+    refreshes = 0
+
+    async def call(self, operation: str, **params: object) -> dict[str, object]:
+        auth = params.get("AuthParameters")
+        if isinstance(auth, dict) and "REFRESH_TOKEN" in auth:
+            self.refreshes += 1
+            raise errors.InternalErrorException("boom", operation=operation, status=500)
+
+        def segment(claims: dict[str, str]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+
+        access = f"h.{segment({'username': 'u', 'token_use': 'access'})}.s"
+        result = {
+            "AccessToken": access,
+            "IdToken": f"h.{segment({})}.s",
+            "RefreshToken": "r",
+            "ExpiresIn": 3600,
+        }
+        return {"AuthenticationResult": result}
+
+
+async def test_access_token_rides_out_a_passing_refresh_failure() -> None:
+    clock = [0.0]
+    client = _BlippingClient()
+    session = Session(client, user_pool_id="us-east-1_x", client_id="c", monotonic=lambda: clock[0])
+    await session.sign_in("u", "pw", flow="USER_PASSWORD_AUTH")
+    token = await session.access_token()
+    clock[0] = 3600 - 240  # inside the refresh margin, 4 minutes of validity left
+    assert await session.access_token() == token
+    assert client.refreshes == 1
+    clock[0] = 3600 - 5  # about to expire: the failure reaches the caller
+    with pytest.raises(errors.InternalErrorException):
+        await session.access_token()

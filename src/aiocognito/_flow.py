@@ -877,10 +877,13 @@ class SignInFlow:
         * ``ResourceNotFoundException`` about a device, when DEVICE_KEY went out: the device is gone.
           Retry once without it when this flow started the sign-in (the caller still has the password),
           otherwise :attr:`ErrorAction.DEVICE_GONE`.
-        * ``ExpiredCodeException``, or ``NotAuthorizedException`` about the session on a request that
-          carried one: :attr:`ErrorAction.SESSION_EXPIRED`.
-        * Anything else: :attr:`ErrorAction.RAISE`. When the failed request answered a challenge (a wrong
-          code: ``CodeMismatchException``), that challenge stays answerable.
+        * ``NotAuthorizedException`` about the session on a request that carried one:
+          :attr:`ErrorAction.SESSION_EXPIRED`.
+        * Anything else: :attr:`ErrorAction.RAISE`. When the failed request answered a challenge, that
+          challenge stays answerable: after ``CodeMismatchException`` (a wrong code) and after
+          ``ExpiredCodeException``, which Cognito also sends for a TOTP code used once already, while the
+          session lives on (a fresh code then works; when the session itself is gone, the next answer
+          gets the session error).
         """
         self._check("receive_error")
         self._ephemeral = self._device_ephemeral = None
@@ -890,7 +893,7 @@ class SignInFlow:
                 self._move("receive_error", Phase.ERROR)
                 return ErrorAction.RETRY_WITHOUT_DEVICE
             action = ErrorAction.DEVICE_GONE
-        elif code == "ExpiredCodeException" or (
+        elif (
             code == "NotAuthorizedException"
             and self._in_flight_session
             and _SESSION_MESSAGE.search(message or "")

@@ -39,6 +39,7 @@ from typing import Any, TypeVar
 import pyotp
 
 from ._errors import (
+    CognitoError,
     ConfigurationError,
     ProtocolError,
     ServiceError,
@@ -93,6 +94,8 @@ __all__ = [
 logger = logging.getLogger("aiocognito.session")
 
 _T = TypeVar("_T")
+#: Seconds of validity below which access_token() no longer hands out a token it could not refresh.
+_EXPIRY_SAFETY = 10.0
 _GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
@@ -111,6 +114,8 @@ def _srp_gate() -> asyncio.Lock:
     if gate is None:
         gate = _GATES[loop] = asyncio.Lock()
     return gate
+
+
 # The challenges the flow answers with SRP math (a modular exponentiation or two).
 _SRP_CHALLENGES = frozenset({"PASSWORD_VERIFIER", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"})
 
@@ -696,14 +701,27 @@ class Session:
         if tokens is None:
             raise SignInRequired("not signed in: call sign_in() (or load())")
         if tokens.needs_refresh(self._monotonic(), self._effective_margin(tokens)):
-            return await self._shared_refresh()
+            try:
+                return await self._shared_refresh()
+            except SignInRequired:
+                raise
+            except CognitoError as exc:
+                # A passing failure (throttling, 5xx, network) while the tokens still have time left:
+                # use them; the next call tries the refresh again.
+                if tokens.seconds_left(self._monotonic()) <= _EXPIRY_SAFETY:
+                    raise
+                logger.warning("refresh failed (%s); the current tokens are still valid", type(exc).__name__)
         return tokens
 
     async def access_token(self) -> str:
         """A valid access token, refreshed first when it is within the refresh margin of expiry.
 
+        When the refresh fails for a passing reason (throttling, 5xx, network) and the current token still
+        has more than 10 seconds left, that token is returned and the next call tries again.
+
         Raises:
             SignInRequired: not signed in, or the refresh token was rejected (the tokens are cleared).
+            CognitoError: the refresh failed for a passing reason and the token is about to expire.
         """
         return (await self._fresh_tokens()).access_token
 
