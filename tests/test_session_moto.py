@@ -235,7 +235,7 @@ async def test_challenge_resumed_in_a_second_request(
         await session_for(cognito, other).resume(json.loads(saved))
 
 
-async def test_refresh_keeps_the_refresh_token_and_hashes_over_the_real_username(
+async def test_refresh_with_a_client_secret_keeps_the_refresh_token(
     cognito: aiocognito.CognitoClient,
 ) -> None:
     pool = await make_pool(cognito, secret=True)  # moto checks SECRET_HASH on REFRESH_TOKEN_AUTH

@@ -423,18 +423,41 @@ async def test_endpoint_down_with_a_warm_cache_keeps_working(
     await verifier.verify(signer.token(make_claims()))
     jwks.status = 503
 
-    clock.now = NOW + 601  # the cache is stale: one refresh is tried, fails, the old key still works
+    clock.now = NOW + 601  # the cache is stale: the old key answers at once, one refresh runs behind it
     fresh = signer.token(make_claims(now=clock.now))
     assert (await verifier.verify(fresh))["iat"] == int(clock.now)
+    await background_refresh(verifier)
     assert jwks.requests == 2
     clock.now += 30  # no second try within the refetch interval
     assert await verifier.verify(fresh)
+    await background_refresh(verifier)
     assert jwks.requests == 2
 
     jwks.status = 200
     clock.now += 31
     assert await verifier.verify(fresh)
+    await background_refresh(verifier)
     assert jwks.requests == 3
+
+
+async def test_a_slow_jwks_endpoint_never_holds_up_a_cached_key(
+    make_verifier: Callable[..., TokenVerifier], signer: Signer, jwks: JwksServer, clock: Clock
+) -> None:
+    verifier = make_verifier(jwks_ttl=600, min_refetch_interval=60)
+    await verifier.verify(signer.token(make_claims()))
+    jwks.delay = 5.0  # the refresh would take 5 s
+    clock.now = NOW + 601
+    token = signer.token(make_claims(now=clock.now))
+    claims = await asyncio.wait_for(verifier.verify(token), timeout=1.0)
+    assert claims["iat"] == int(clock.now)
+    await verifier.aclose()  # cancels the refresh still waiting on the endpoint
+
+
+async def background_refresh(verifier: TokenVerifier) -> None:
+    """Wait for the JWKS refresh a stale cache started behind the request, if any."""
+    task = verifier._background
+    if task is not None:
+        await task
 
 
 async def test_cold_start_with_the_endpoint_down_raises_jwks_unavailable(

@@ -471,7 +471,7 @@ class Phase(enum.Enum):
 _TRANSITIONS: Mapping[tuple[Phase, str], frozenset[Phase]] = {
     (Phase.IDLE, "initiate"): frozenset({Phase.SENT}),
     (Phase.SENT, "receive"): frozenset({Phase.SENT, Phase.CHALLENGED, Phase.DONE, Phase.ERROR}),
-    (Phase.SENT, "receive_error"): frozenset({Phase.CHALLENGED, Phase.ERROR, Phase.SENT}),
+    (Phase.SENT, "receive_error"): frozenset({Phase.CHALLENGED, Phase.ERROR}),
     (Phase.ERROR, "restart"): frozenset({Phase.SENT}),
     (Phase.CHALLENGED, "answer"): frozenset({Phase.SENT}),
 }
@@ -726,7 +726,7 @@ class SignInFlow:
         try:
             event = self._receive(response, password, now, random_bytes)
         except Exception:
-            self.phase = Phase.CHALLENGED if not self._restartable and self._pending else Phase.ERROR
+            self._move("receive", Phase.CHALLENGED if not self._restartable and self._pending else Phase.ERROR)
             raise
         if isinstance(event, Request):
             self._move("receive", Phase.SENT)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import math
@@ -312,8 +313,9 @@ class TokenVerifier:
     cached. With ``check_revocation``, errors of the ``GetUser`` call other than the two that mean
     "revoked" propagate as they are (``TransportError``, ``ServiceError``).
 
-    The JWKS is fetched once for concurrent callers, kept for ``jwks_ttl`` seconds and, when a refresh
-    fails, the cached keys keep working. HTTP goes through ``http_session``, else the ``client``'s
+    The JWKS is fetched once for concurrent callers and kept for ``jwks_ttl`` seconds; after that a cached
+    key still answers at once while one refresh runs in the background, and when a refresh fails the
+    cached keys keep working. An unknown ``kid`` waits for (at most) one rate-limited refetch. HTTP goes through ``http_session``, else the ``client``'s
     session, else a session the verifier opens and closes in :meth:`aclose` (or ``async with``).
 
     Args:
@@ -392,6 +394,7 @@ class TokenVerifier:
         self._attempts = 0
         self._last_error = "never fetched"
         self._fetch_lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"TokenVerifier({self.user_pool_id!r}, jwks_url={self.jwks_url!r}, issuer={self.issuer!r})"
@@ -438,6 +441,10 @@ class TokenVerifier:
     async def aclose(self) -> None:
         """Close the HTTP session if the verifier opened it; borrowed sessions stay open. Idempotent."""
         self._closed = True
+        if self._background is not None and not self._background.done():
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
         session, self._owned_session = self._owned_session, None
         if session is not None:
             await session.close()
@@ -460,11 +467,14 @@ class TokenVerifier:
         keys = self._keys
         if keys is not None:
             key = keys.get(kid)
-            fresh = now - self._fetched_at < self.jwks_ttl
-            if (key is not None and fresh) or not self._may_fetch(now):
-                if key is None:
-                    raise InvalidToken("unknown_kid", f"kid {_show(kid)} is not in the JWKS")
+            if key is not None:
+                # Stale keys keep serving while one refresh runs in the background: a slow or down
+                # JWKS endpoint never holds up a request whose key is cached.
+                if now - self._fetched_at >= self.jwks_ttl and self._may_fetch(now):
+                    self._refresh_in_background()
                 return key
+            if not self._may_fetch(now):
+                raise InvalidToken("unknown_kid", f"kid {_show(kid)} is not in the JWKS")
         # Cold, stale, or an unknown kid: fetch, unless a fetch finished while we waited for the lock,
         # in which case its outcome is ours too (single flight, also for failures).
         seen = self._attempts
@@ -489,6 +499,18 @@ class TokenVerifier:
         if self._owned_session is None:
             self._owned_session = aiohttp.ClientSession()
         return self._owned_session
+
+    def _refresh_in_background(self) -> None:
+        if self._background is not None and not self._background.done():
+            return
+        seen = self._attempts
+
+        async def refresh() -> None:
+            async with self._fetch_lock:
+                if self._attempts == seen and not self._closed:
+                    await self._fetch_jwks()
+
+        self._background = asyncio.get_running_loop().create_task(refresh())
 
     async def _fetch_jwks(self) -> None:
         """Fetch and parse the JWKS; on failure keep the old keys and remember why. Never raises."""
