@@ -44,6 +44,7 @@ from aiocognito import (
     Session,
     SignedIn,
     SignInRequired,
+    errors,
 )
 
 __all__ = ["main", "run"]
@@ -140,13 +141,21 @@ async def run(
             else:
                 await sign_in(session, args.username, password, out)
             done = failures = 0
+            needs_sign_in = False
             while not stop.is_set() and (args.iterations is None or done < args.iterations):
                 try:
+                    if needs_sign_in:
+                        await sign_in(session, args.username, password, out)
+                        needs_sign_in = False
                     token = await session.access_token()  # refreshed first when close to expiry
-                    line = await do_work(cognito, token)
+                    try:
+                        line = await do_work(cognito, token)
+                    except errors.NotAuthorizedException:  # revoked early (a sign-out elsewhere)
+                        await session.refresh()
+                        line = await do_work(cognito, await session.access_token())
                 except SignInRequired:  # the refresh token is dead: sign in again
                     print("saved tokens no longer valid: signing in again", file=out, flush=True)
-                    await sign_in(session, args.username, password, out)
+                    needs_sign_in = True
                     continue
                 except CognitoError as exc:  # a failure after the client's retries: try next time
                     failures += 1
