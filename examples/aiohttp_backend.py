@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from aiohttp import web
-from signin_common import SERVICE_ERRORS, ChallengeStore, SavedChallenge, Settings
+from signin_common import ChallengeStore, SavedChallenge, Settings, failure, tokens_body
 
 from aiocognito import (
     CognitoClient,
@@ -47,7 +47,6 @@ from aiocognito import (
     ServiceError,
     Session,
     SignedIn,
-    SignInError,
     Step,
     TokenVerifier,
 )
@@ -65,32 +64,8 @@ def _error(status: int, error: str, **extra: Any) -> web.Response:
 
 
 def _failure(exc: CognitoError, what: str) -> web.Response:
-    """The reply for a failed sign-in step; logs the error's type and code, never its text."""
-    if isinstance(exc, ServiceError):
-        status, error = SERVICE_ERRORS.get(exc.code, (502, "cognito_error"))
-        logger.info("%s failed: %s", what, exc.code)
-        return _error(status, error)
-    if isinstance(exc, SignInError):  # SessionExpiredError among them: start again
-        logger.info("%s failed: %s", what, type(exc).__name__)
-        return _error(410, "challenge_expired", message="sign in again")
-    if isinstance(exc, ParamValidationError):
-        return _error(400, "bad_request", message="; ".join(exc.problems))
-    logger.warning("%s failed: %s", what, type(exc).__name__)
-    return _error(502, "cognito_unavailable")
-
-
-def tokens_body(step: SignedIn) -> dict[str, Any]:
-    """The tokens as the client receives them."""
-    tokens = step.tokens
-    return {
-        "tokens": {
-            "access_token": tokens.access_token,
-            "id_token": tokens.id_token,
-            "refresh_token": tokens.refresh_token,
-            "expires_in": tokens.expires_in,
-            "token_type": tokens.token_type,
-        }
-    }
+    status, body = failure(exc, what)
+    return web.json_response(body, status=status)
 
 
 def _step_reply(app: web.Application, step: Step) -> web.Response:

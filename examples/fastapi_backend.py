@@ -42,7 +42,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, SecretStr
-from signin_common import SERVICE_ERRORS, ChallengeStore, Settings
+from signin_common import ChallengeStore, Settings, failure, tokens_body
 
 from aiocognito import (
     CognitoClient,
@@ -55,7 +55,6 @@ from aiocognito import (
     ServiceError,
     Session,
     SignedIn,
-    SignInError,
     Step,
     TokenVerifier,
 )
@@ -81,18 +80,8 @@ class ApiError(Exception):
 
 
 def _failure(exc: CognitoError, what: str) -> ApiError:
-    """The error for a failed sign-in step; logs the error's type and code, never its text."""
-    if isinstance(exc, ServiceError):
-        status, error = SERVICE_ERRORS.get(exc.code, (502, "cognito_error"))
-        logger.info("%s failed: %s", what, exc.code)
-        return ApiError(status, error)
-    if isinstance(exc, SignInError):  # SessionExpiredError among them: start again
-        logger.info("%s failed: %s", what, type(exc).__name__)
-        return ApiError(410, "challenge_expired", message="sign in again")
-    if isinstance(exc, ParamValidationError):
-        return ApiError(400, "bad_request", message="; ".join(exc.problems))
-    logger.warning("%s failed: %s", what, type(exc).__name__)
-    return ApiError(502, "cognito_unavailable")
+    status, body = failure(exc, what)
+    return ApiError(status, **body)
 
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -159,16 +148,7 @@ class Backend:
         """Tokens, or the challenge saved under a new id (the saved form never leaves the server)."""
         if isinstance(step, SignedIn):
             logger.info("sign-in: signed in")
-            t = step.tokens
-            return {
-                "tokens": {
-                    "access_token": t.access_token,
-                    "id_token": t.id_token,
-                    "refresh_token": t.refresh_token,
-                    "expires_in": t.expires_in,
-                    "token_type": t.token_type,
-                }
-            }
+            return tokens_body(step)
         if not isinstance(step, (MfaCodeRequired, NewPasswordRequired)):
             name = getattr(step, "name", type(step).__name__)
             logger.info("sign-in: challenge %s is not supported here", name)

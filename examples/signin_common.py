@@ -6,6 +6,7 @@ Imported by ``aiohttp_backend.py`` and ``fastapi_backend.py`` (run them from thi
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -13,9 +14,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiocognito import ConfigurationError
+from aiocognito import (
+    CognitoError,
+    ConfigurationError,
+    ParamValidationError,
+    ServiceError,
+    SignedIn,
+    SignInError,
+)
 
-__all__ = ["SERVICE_ERRORS", "ChallengeStore", "SavedChallenge", "Settings"]
+__all__ = ["SERVICE_ERRORS", "ChallengeStore", "SavedChallenge", "Settings", "failure", "tokens_body"]
+
+logger = logging.getLogger("signin_backend")
 
 
 # ----- configuration --------------------------------------------------------------------------------
@@ -123,3 +133,32 @@ SERVICE_ERRORS = {
     "TooManyRequestsException": (429, "too_many_requests"),
     "LimitExceededException": (429, "too_many_requests"),
 }
+
+
+def failure(exc: CognitoError, what: str) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, JSON body) for a failed sign-in step; logs the error's type and code, never its text."""
+    if isinstance(exc, ServiceError):
+        status, error = SERVICE_ERRORS.get(exc.code, (502, "cognito_error"))
+        logger.info("%s failed: %s", what, exc.code)
+        return status, {"error": error}
+    if isinstance(exc, SignInError):  # SessionExpiredError among them: start again
+        logger.info("%s failed: %s", what, type(exc).__name__)
+        return 410, {"error": "challenge_expired", "message": "sign in again"}
+    if isinstance(exc, ParamValidationError):
+        return 400, {"error": "bad_request", "message": "; ".join(exc.problems)}
+    logger.warning("%s failed: %s", what, type(exc).__name__)
+    return 502, {"error": "cognito_unavailable"}
+
+
+def tokens_body(step: SignedIn) -> dict[str, Any]:
+    """The tokens as the client receives them."""
+    tokens = step.tokens
+    return {
+        "tokens": {
+            "access_token": tokens.access_token,
+            "id_token": tokens.id_token,
+            "refresh_token": tokens.refresh_token,
+            "expires_in": tokens.expires_in,
+            "token_type": tokens.token_type,
+        }
+    }
