@@ -2,8 +2,9 @@
 
     python benchmarks/signin.py [--users 50]
 
-The local user pool (real SRP) runs in its own process so that its CPU is not counted. Each client runs in a
-fresh subprocess:
+The local user pool (real SRP) runs in its own process, pinned to another core than the client, so that
+its CPU is neither counted nor competing with the event loop being measured. Each client runs in a fresh
+subprocess:
 
 * aiocognito: ``--users`` concurrent ``session.sign_in(user, password)`` (USER_SRP_AUTH) on one event loop,
   with a ticking coroutine that records the longest gap between its 1 ms ticks (the event-loop stall);
@@ -32,6 +33,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+
+
+def _pin(cpu: int | None) -> None:
+    """Keep the pool and the measured client on different cores, so the stall measured is the client's."""
+    if cpu is not None and len(CPUS) > 1:
+        os.sched_setaffinity(0, {cpu})
 
 
 def start_pool() -> tuple[subprocess.Popen[bytes], str]:
@@ -149,7 +159,12 @@ def worker_pycognito(url: str, pool: str, client_id: str, names: list[str]) -> d
 
 
 def run_worker(args: list[str]) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args],
+        capture_output=True,
+        text=True,
+        preexec_fn=lambda: _pin(CPUS[0] if CPUS else None),
+    )
     if out.returncode:
         raise SystemExit(f"worker {args[0]} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]

@@ -83,10 +83,10 @@ def fetch_wheel(wheel: str) -> None:
 
 
 def snake(name: str) -> str:
-    """boto3's operation-name conversion for this service (AdminGetUser -> admin_get_user)."""
-    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    s = re.sub(r"([a-z\d])([A-Z])", r"\1_\2", s)
-    return s.lower()
+    """boto3's method name for an operation (AdminGetUser -> admin_get_user): botocore's own rule."""
+    from botocore import xform_name
+
+    return str(xform_name(name))
 
 
 def doc_text(raw: str | None, limit: int = 700) -> str:
@@ -302,16 +302,11 @@ class Generator:
             inp = self.shapes[op["input"]["shape"]] if "input" in op else {"members": {}}
             required = tuple(inp.get("required", []))
             kinds = {k: self.runtime_kind(m["shape"]) for k, m in inp["members"].items()}
-            sensitive = tuple(
-                k
-                for k, m in inp["members"].items()
-                if self.shapes[m["shape"]].get("sensitive") or m.get("sensitive")
-            )
             out_plan = self.plan(op["output"]["shape"]) if "output" in op else None
             in_plan = self.plan(op["input"]["shape"]) if "input" in op else None
             lines.append(
                 f"    {name!r}: OperationSpec({name!r}, signed={self.signed(op)!r}, required={required!r}, "
-                f"kinds={kinds!r}, sensitive={sensitive!r}, output_plan={out_plan!r}"
+                f"kinds={kinds!r}, output_plan={out_plan!r}"
                 + (f", input_plan={in_plan!r}" if in_plan else "")
                 + "),"
             )

@@ -494,3 +494,36 @@ def test_report_and_outcome_reprs_are_short_and_safe() -> None:
     report.record(bulk.Outcome(1, "b", "failed", error, 2))
     assert (report.processed, report.ok) == (2, False)
     assert "InvalidParameterException" in repr(report.failures[0])
+
+
+async def test_a_user_that_keeps_vanishing_fails_within_the_row_budget() -> None:
+    """After a lost create, AdminCreateUser says the user exists while AdminGetUser says it does not."""
+    import json
+
+    from multidict import CIMultiDict
+
+    from aiocognito._errors import ConnectionFailedError
+    from aiocognito._transport import RawResponse
+
+    calls = {"AdminCreateUser": 0, "AdminGetUser": 0}
+
+    class Contradicting:
+        async def send(self, url: str, headers: dict[str, str], body: bytes) -> RawResponse:
+            await asyncio.sleep(0)
+            operation = headers["X-Amz-Target"].rsplit(".", 1)[1]
+            calls[operation] += 1
+            if operation == "AdminCreateUser" and calls[operation] == 1:
+                raise ConnectionFailedError("lost")
+            code = "UsernameExistsException" if operation == "AdminCreateUser" else "UserNotFoundException"
+            return RawResponse(400, CIMultiDict(), json.dumps({"__type": code, "message": "x"}).encode())
+
+        async def aclose(self) -> None:
+            pass
+
+    async with aiocognito.CognitoClient(
+        "us-east-1", endpoint_url="http://stub", credentials=("a", "b"), transport=Contradicting(),
+        quotas={"UserCreation": 1e6, "UserRead": 1e6},
+    ) as client:  # fmt: skip
+        report = await asyncio.wait_for(bulk.create_users(client, "us-east-1_x", ["u"], max_attempts=3), 10)
+    assert (report.succeeded, report.failed) == (0, 1)
+    assert calls["AdminCreateUser"] <= 3

@@ -283,14 +283,18 @@ async def test_every_retry_is_resigned(fault_server: FaultServer) -> None:
 
 
 def test_backoff_is_bounded_full_jitter() -> None:
-    policy = RetryPolicy(max_attempts=5, base_delay=0.1, max_delay=0.3)
-    throttle = errors.TooManyRequestsException("x", status=400)
-    assert retry_delay(policy, 1, throttle, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.1)
-    assert retry_delay(policy, 2, throttle, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.2)
-    assert retry_delay(policy, 4, throttle, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.3)
-    assert retry_delay(policy, 3, throttle, "AdminGetUser", random=lambda: 0.0) == 0.0
-    assert retry_delay(policy, 5, throttle, "AdminGetUser", random=lambda: 1.0) is None
+    policy = RetryPolicy(max_attempts=5, base_delay=0.1, max_delay=0.3, throttle_base_delay=0.25)
     internal = errors.InternalErrorException("x", status=500)
+    assert retry_delay(policy, 1, internal, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.1)
+    assert retry_delay(policy, 2, internal, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.2)
+    assert retry_delay(policy, 4, internal, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.3)
+    assert retry_delay(policy, 3, internal, "AdminGetUser", random=lambda: 0.0) == 0.0
+    assert retry_delay(policy, 5, internal, "AdminGetUser", random=lambda: 1.0) is None
+    throttle = errors.TooManyRequestsException("x", status=400)  # throttling waits from its own base
+    assert retry_delay(policy, 1, throttle, "AdminGetUser", random=lambda: 1.0) == pytest.approx(0.25)
+    assert retry_delay(policy, 1, throttle, "InitiateAuth", random=lambda: 1.0) == pytest.approx(0.25)
+    assert not is_safe_to_repeat("AdminUpdateUserAttributes")  # may send a verification message
+    assert is_safe_to_repeat("AdminDeleteUser")
     assert retry_delay(policy, 1, internal, "InitiateAuth") is None
     assert retry_delay(policy, 1, internal, "CreateUserPool") is None
     assert retry_delay(policy, 1, internal, "AdminGetUser") is not None
@@ -361,3 +365,32 @@ async def test_bare_429_slows_the_pacer_and_views_share_the_transport(fault_serv
         await view.close()  # a view never closes the shared transport
         assert (await cognito.admin_get_user(UserPoolId="p", Username="u"))["Username"] == "u"
         assert view.retry_policy.max_attempts == 3 and cognito.retry_policy.max_attempts == FAST.max_attempts
+
+
+async def test_a_closed_client_refuses_to_send(fault_server: FaultServer) -> None:
+    cognito = client_for(fault_server.url)
+    await cognito.admin_get_user(UserPoolId="p", Username="u")
+    await cognito.close()
+    await cognito.close()  # idempotent
+    with pytest.raises(aiocognito.ConfigurationError, match="closed"):
+        await cognito.admin_get_user(UserPoolId="p", Username="u")
+
+
+async def test_a_body_cut_short_names_the_status_and_the_operation(fault_server: FaultServer) -> None:
+    async def truncated(request: web.Request, n: int) -> web.StreamResponse:
+        response = web.StreamResponse(
+            status=500, headers={"Content-Length": "100", "Content-Type": "text/html"}
+        )
+        await response.prepare(request)
+        await response.write(b"<html>partial")
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    fault_server.script = truncated
+    async with client_for(fault_server.url, retries=1) as cognito:
+        with pytest.raises(aiocognito.ConnectionFailedError) as info:
+            await cognito.admin_get_user(UserPoolId="p", Username="u")
+    assert info.value.status == 500
+    assert info.value.operation == "AdminGetUser"
+    assert "AdminGetUser" in str(info.value) and "500" in str(info.value)

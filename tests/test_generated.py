@@ -50,3 +50,12 @@ def test_type_defs_import() -> None:
     from aiocognito import type_defs
 
     assert "Username" in type_defs.AdminGetUserResponseTypeDef.__annotations__
+
+
+def test_method_names_are_boto3s() -> None:
+    from botocore import xform_name
+
+    for operation in OPERATIONS:
+        method = getattr(aiocognito.CognitoClient, xform_name(operation), None)
+        assert method is not None, operation
+        assert (method.__doc__ or "").startswith(operation + ":"), operation

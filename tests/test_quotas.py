@@ -310,4 +310,5 @@ async def test_bulk_run_paces_at_90_to_100_percent_of_the_quota(throttling_serve
         f"achieved {achieved:.0f}/s of a {quota:.0f}/s quota; server throttled {throttling_server.throttled}"
     )
     assert 0.90 * quota <= achieved <= 1.0 * quota
+    assert throttling_server.throttled == 0  # paced below the quota, not retried into it
     assert len(throttling_server.created) == 1001

@@ -31,6 +31,7 @@ from ._paginate import Paginator
 from ._retry import RetryPolicy
 from ._signing import Credentials
 from ._transport import Timeout
+from ._version import __version__
 
 if TYPE_CHECKING:
     from ._session import (
@@ -63,7 +64,6 @@ if TYPE_CHECKING:
         TokenVerifier,
     )
 
-__version__ = "0.1.0"
 
 __all__ = [
     "Challenge",

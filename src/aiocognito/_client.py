@@ -26,6 +26,7 @@ from ._errors import (
     ParamValidationError,
     ResponseParseError,
     ServiceError,
+    TransportError,
     redact,
 )
 from ._model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
@@ -141,7 +142,8 @@ class CognitoClient(OperationsMixin):
         profile: shared-config profile for the region and the credential chain.
         timeout: seconds for a whole request, or a :class:`Timeout` (default: 30 s total, 10 s to connect).
         retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries); default 4
-            attempts with full-jitter backoff, by the rule in ``_retry.py``.
+            attempts with full-jitter backoff (0.5 s base after throttling, 0.1 s otherwise), by the rule
+            in ``_retry.py``.
         http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
         quotas: pace calls against Cognito's per-category request quotas (see ``aiocognito.quotas``):
             True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides.
@@ -175,9 +177,7 @@ class CognitoClient(OperationsMixin):
             raise ConfigurationError("endpoint_url must start with http:// or https://")
         self._url = self.endpoint_url + "/"
         self._host = self.endpoint_url.split("://", 1)[1].split("/", 1)[0]
-        if retries is None:
-            retries = RetryPolicy()
-        self.retry_policy = retries if isinstance(retries, RetryPolicy) else RetryPolicy(max_attempts=retries)
+        self.retry_policy = RetryPolicy.of(retries)
         if timeout is None:
             timeout = Timeout()
         elif not isinstance(timeout, Timeout):
@@ -221,9 +221,7 @@ class CognitoClient(OperationsMixin):
         view = copy.copy(self)
         view._closed = True  # the transport belongs to the original
         if retries is not None:
-            view.retry_policy = (
-                retries if isinstance(retries, RetryPolicy) else RetryPolicy(max_attempts=retries)
-            )
+            view.retry_policy = RetryPolicy.of(retries)
         if quotas is not None:
             view._pacer = _make_pacer(quotas)
         return view
@@ -261,6 +259,8 @@ class CognitoClient(OperationsMixin):
                     return parse_success(name, raw, attempt, spec.output_plan)
                 error: CognitoError = parse_error(name, raw)
             except CognitoError as exc:
+                if isinstance(exc, TransportError) and exc.operation is None:
+                    exc.operation = name
                 error = exc
             if pacer is not None and is_throttle(error):
                 pacer.on_throttled(name)

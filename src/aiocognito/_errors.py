@@ -89,11 +89,24 @@ class ParamValidationError(CognitoError, ValueError):
 class TransportError(CognitoError):
     """The request did not get a usable HTTP answer."""
 
-    def __init__(self, message: str, *, operation: str | None = None, before_send: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        before_send: bool = False,
+        status: int | None = None,
+    ) -> None:
         self.operation = operation
         #: True when the request certainly never reached the server (so repeating it is always safe).
         self.before_send = before_send
+        #: The HTTP status, when the answer's head arrived before the connection broke.
+        self.status = status
         super().__init__(message)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text} (operation {self.operation})" if self.operation else text
 
 
 class ConnectionFailedError(TransportError):

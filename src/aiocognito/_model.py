@@ -38,7 +38,6 @@ class OperationSpec:
     signed: bool
     required: tuple[str, ...]
     kinds: dict[str, str]
-    sensitive: tuple[str, ...] = ()
     output_plan: Any = None
     input_plan: Any = None
     target: str = field(init=False)

@@ -21,9 +21,20 @@ Operations that are **not safe to repeat** after an ambiguous failure, and why:
   they send messages or consume codes and passwords.
 * ``GetTokensFromRefreshToken``: with rotation the first attempt may have invalidated the token.
 * ``ConfirmDevice``, ``StartWebAuthnRegistration``, ``CompleteWebAuthnRegistration``: single-use state.
+* ``AdminUpdateUserAttributes``/``UpdateUserAttributes``: changing an email or phone number sends a
+  verification message each time.
 * ``AdminCreateUser`` and every ``Create*``/``Add*``/``Start*``/``Initiate*`` operation: a repeat creates a
   duplicate or fails with "already exists" although the first attempt worked. Bulk operations
   (``aiocognito.bulk``) handle that case themselves by checking the state.
+
+Deletes, sign-outs, ``AdminConfirmSignUp`` and ``AdminSetUserPassword`` are repeated: their effect is the
+same once or twice, so a repeat can do no harm. When the first attempt did take effect, the repeat may
+answer with the state already reached (``UserNotFoundException`` after a delete,
+``PasswordHistoryPolicyViolationException`` after setting the same password with a password history);
+that error is then the truth about the pool, and ``aiocognito.bulk`` counts such rows as succeeded.
+
+Waits: throttling waits longer (``throttle_base_delay``, 0.5 s, doubling up to ``max_delay``) than
+transient failures (``base_delay``, 0.1 s), since Cognito's quotas are counted per second.
 """
 
 from __future__ import annotations
@@ -68,6 +79,8 @@ UNSAFE_TO_REPEAT = frozenset(
         "StartWebAuthnRegistration",
         "CompleteWebAuthnRegistration",
         "AdminCreateUser",
+        "AdminUpdateUserAttributes",
+        "UpdateUserAttributes",
     }
 )
 _UNSAFE_PREFIXES = ("Create", "Add", "Start", "Initiate")
@@ -83,18 +96,27 @@ class RetryPolicy:
     """Bounded exponential backoff with full jitter.
 
     ``max_attempts`` counts the first attempt (1 disables retries). The wait before attempt ``n + 1`` is
-    uniform in ``[0, min(max_delay, base_delay * 2 ** (n - 1))]``.
+    uniform in ``[0, min(max_delay, base * 2 ** (n - 1))]``, where ``base`` is ``throttle_base_delay``
+    after throttling and ``base_delay`` after any other retryable failure.
     """
 
     max_attempts: int = 4
-    base_delay: float = 0.05
-    max_delay: float = 5.0
+    base_delay: float = 0.1
+    max_delay: float = 8.0
+    throttle_base_delay: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
-        if self.base_delay < 0 or self.max_delay < 0:
+        if min(self.base_delay, self.max_delay, self.throttle_base_delay) < 0:
             raise ValueError("delays must not be negative")
+
+    @classmethod
+    def of(cls, retries: RetryPolicy | int | None) -> RetryPolicy:
+        """A policy from what ``CognitoClient(retries=...)`` accepts: a policy, a number of attempts, None."""
+        if retries is None:
+            return cls()
+        return retries if isinstance(retries, RetryPolicy) else cls(max_attempts=retries)
 
 
 def is_throttle(error: BaseException) -> bool:
@@ -130,4 +152,5 @@ def retry_delay(
     kind = failure_kind(error)
     if kind is None or (kind == "ambiguous" and not is_safe_to_repeat(operation)):
         return None
-    return random() * min(policy.max_delay, policy.base_delay * (2.0 ** (attempt - 1)))
+    base = policy.throttle_base_delay if is_throttle(error) else policy.base_delay
+    return random() * min(policy.max_delay, base * (2.0 ** (attempt - 1)))

@@ -13,9 +13,10 @@ from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 
-from ._errors import ConnectionFailedError, RequestTimeoutError
+from ._errors import ConfigurationError, ConnectionFailedError, RequestTimeoutError
+from ._version import __version__
 
-USER_AGENT = "aiocognito/0.1.0 (+aiohttp)"
+USER_AGENT = f"aiocognito/{__version__} (+aiohttp)"
 
 __all__ = ["Timeout", "RawResponse", "Transport", "AiohttpTransport"]
 
@@ -46,18 +47,21 @@ class Transport(Protocol):
 class AiohttpTransport:
     """POSTs over one aiohttp session, owned (closed by ``aclose``) or borrowed (left open)."""
 
-    __slots__ = ("_session", "_owner", "_timeout")
+    __slots__ = ("_session", "_owner", "_timeout", "_closed")
 
     def __init__(self, session: aiohttp.ClientSession | None = None, *, timeout: Timeout = Timeout()) -> None:
         self._session = session
         self._owner = session is None
         self._timeout = timeout.to_aiohttp()
+        self._closed = False
 
     @property
     def session(self) -> aiohttp.ClientSession:
         """The aiohttp session, opened on first use when this transport owns it."""
+        if self._closed:
+            raise ConfigurationError("this client is closed")
         session = self._session
-        if session is None or (self._owner and session.closed):
+        if session is None:
             session = self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
@@ -70,7 +74,13 @@ class AiohttpTransport:
     async def send(self, url: str, headers: dict[str, str], body: bytes) -> RawResponse:
         try:
             async with self.session.post(url, data=body, headers=headers, timeout=self._timeout) as resp:
-                data = await resp.read()
+                try:
+                    data = await resp.read()
+                except aiohttp.ClientPayloadError as exc:
+                    raise ConnectionFailedError(
+                        f"HTTP {resp.status} from {_origin(url)}, but the body was cut short",
+                        status=resp.status,
+                    ) from exc
                 return RawResponse(resp.status, resp.headers, data)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made: the request did not leave this machine.
@@ -87,6 +97,7 @@ class AiohttpTransport:
             ) from exc
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._owner and self._session is not None and not self._session.closed:
             await self._session.close()
 

@@ -476,7 +476,11 @@ class BulkJob:
                         return Outcome(index, username, "failed", _scrub(error, secrets), attempt)
                     if status is not None:
                         return Outcome(index, username, status, None, attempt)
-                    continue  # the user vanished between the two calls: create it again
+                    # The user vanished between the two calls: create it again, within the row's budget.
+                    if attempt >= self._max_attempts:
+                        return Outcome(index, username, "failed", _scrub(error, secrets), attempt)
+                    await asyncio.sleep(self._backoff(attempt))
+                    continue
                 kind_of_failure = failure_kind(error)
                 if is_throttle(error):
                     # Refused for rate, no effect; the pacer has slowed down. Throttles get their own,
