@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import os
 import re
+import sys
+import textwrap
 
 import pytest
 
@@ -98,3 +102,41 @@ async def test_half_a_target_is_refused() -> None:
     out = io.StringIO()
     assert await run_demo(user_pool_id="us-east-1_abc", out=out) == 2
     assert "both" in out.getvalue()
+
+
+async def test_the_real_pool_mode_needs_no_moto(local_user_pool: LocalUserPool) -> None:
+    """``aiocognito demo --endpoint-url/--user-pool-id/--client-id`` after a plain ``pip install .``."""
+    pool_id = await local_user_pool.create_user_pool(mfa="OPTIONAL")
+    app = await local_user_pool.create_app_client(pool_id)
+    target = ["--endpoint-url", local_user_pool.endpoint_url, "--user-pool-id", pool_id, "--client-id"]
+    script = textwrap.dedent(
+        f"""
+        import sys
+        for name in ("moto", "werkzeug", "flask"):
+            sys.modules[name] = None  # importing them now fails, as without the 'local' extra
+        from aiocognito.cli import main
+        real = main({["demo", *target, app.client_id]!r})
+        local = main(["demo"])
+        print("exit codes", real, local, sys.modules["moto"] is None)
+        """
+    )
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "AKIDLOCAL",
+        "AWS_SECRET_ACCESS_KEY": "local-secret",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    out, err = (text.decode() for text in await asyncio.wait_for(process.communicate(), timeout=60))
+    assert process.returncode == 0, err
+    assert "exit codes 0 1 True" in out, out + err
+    assert "steps passed" in out
+    # only the local mode asks for the extra
+    assert err.count("aiocognito[local]") == 1, err

@@ -9,9 +9,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import re
+import sys
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -30,6 +34,11 @@ NO_RETRIES = RetryPolicy(max_attempts=1)
 # ----- raw protocol helpers --------------------------------------------------------------------------------
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def pool_timestamp(local: LocalUserPool) -> str:
+    """A TIMESTAMP for the pool's clock (after ``advance_clock``)."""
+    return _srp.format_timestamp(datetime.fromtimestamp(local.now(), timezone.utc))
 
 
 async def start_srp(
@@ -136,6 +145,11 @@ async def expect(code: type[errors.ServiceError], call: Any, match: str | None =
     with pytest.raises(code, match=match) as caught:
         await call
     return caught.value
+
+
+def exactly(message: str) -> str:
+    """A ``match`` for an error whose message is exactly ``message`` (str(error) ends with ": message")."""
+    return ": " + re.escape(message) + "$"
 
 
 # ----- SRP ---------------------------------------------------------------------------------------------------
@@ -324,6 +338,7 @@ async def test_sessions_are_single_use_bound_to_the_user_and_expire(local_user_p
         await expect(
             errors.NotAuthorizedException,
             respond(cognito, app, "NEW_PASSWORD_REQUIRED", stolen, challenge["Session"]),
+            exactly("Invalid session for the user."),
         )
         # ... which also used the session up
         mine = {"USERNAME": "alice", "NEW_PASSWORD": "N3w-passw0rd!"}
@@ -824,6 +839,31 @@ async def test_refresh_needs_the_device_key_of_a_device_tracked_sign_in(
         assert new["auth_time"] == old["auth_time"] and new["jti"] != old["jti"]
 
 
+async def test_a_forgotten_device_cannot_refresh(local_user_pool: LocalUserPool) -> None:
+    app = await setup(local_user_pool, device_tracking="always")
+    async with local_user_pool.client(retries=NO_RETRIES) as cognito:
+        result = (await srp_sign_in(cognito, app, "alice"))["AuthenticationResult"]
+        device_key = (await remember_new_device(cognito, result))[0]
+
+        def refresh() -> Any:
+            return cognito.initiate_auth(
+                ClientId=app.client_id,
+                AuthFlow="REFRESH_TOKEN_AUTH",
+                AuthParameters={"REFRESH_TOKEN": result["RefreshToken"], "DEVICE_KEY": device_key},
+            )
+
+        def get_tokens() -> Any:
+            return cognito.get_tokens_from_refresh_token(
+                ClientId=app.client_id, RefreshToken=result["RefreshToken"], DeviceKey=device_key
+            )
+
+        assert (await refresh())["AuthenticationResult"]["AccessToken"]
+        assert (await get_tokens())["AuthenticationResult"]["AccessToken"]
+        await cognito.forget_device(AccessToken=result["AccessToken"], DeviceKey=device_key)
+        await expect(errors.NotAuthorizedException, refresh(), exactly("Invalid Refresh Token"))
+        await expect(errors.NotAuthorizedException, get_tokens(), exactly("Invalid Refresh Token"))
+
+
 async def test_admin_list_devices_is_paginated(local_user_pool: LocalUserPool) -> None:
     app = await setup(local_user_pool, device_tracking="always")
     keys = []
@@ -1003,7 +1043,11 @@ async def test_admin_initiate_auth_accepts_srp_and_binds_the_api(local_user_pool
         )
         answer = verifier_answer(app, ephemeral, started["ChallengeParameters"], PASSWORD)
         # an admin sign-in is answered through the admin API only
-        await expect(errors.NotAuthorizedException, respond(cognito, app, "PASSWORD_VERIFIER", answer))
+        await expect(
+            errors.NotAuthorizedException,
+            respond(cognito, app, "PASSWORD_VERIFIER", answer),
+            exactly("Invalid session for the user."),
+        )
         ephemeral = _srp.new_ephemeral()
         started = await cognito.admin_initiate_auth(
             UserPoolId=app.user_pool_id,
@@ -1053,6 +1097,158 @@ async def test_invitations_and_recovery_codes_go_to_the_outbox(local_user_pool: 
         assert (await srp_sign_in(cognito, app, "mia", "Rec0vered-pw!"))["AuthenticationResult"]
 
 
+async def test_a_user_without_a_password_cannot_sign_in_with_an_empty_one(
+    local_user_pool: LocalUserPool,
+) -> None:
+    local = local_user_pool
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id)
+    async with local.client(retries=NO_RETRIES) as cognito:
+        # no TemporaryPassword and nothing sent: Cognito makes one up anyway, and so does the pool
+        await cognito.admin_create_user(UserPoolId=pool_id, Username="nina", MessageAction="SUPPRESS")
+        assert local.messages("nina") == []
+        moto_user = local._moto.user_pool(pool_id).users["nina"]  # type: ignore[union-attr]
+        assert moto_user.password and len(moto_user.password) >= 8
+        incorrect = exactly("Incorrect username or password.")
+        await expect(errors.NotAuthorizedException, srp_sign_in(cognito, app, "nina", ""), incorrect)
+        # a user with no password at all (moto's None) is treated like an unknown user
+        moto_user.password = None
+        ephemeral, started = await start_srp(cognito, app, "nina")
+        assert started["ChallengeParameters"]["USER_ID_FOR_SRP"] == "nina"
+        answer = verifier_answer(app, ephemeral, started["ChallengeParameters"], "")
+        await expect(
+            errors.NotAuthorizedException, respond(cognito, app, "PASSWORD_VERIFIER", answer), incorrect
+        )
+
+
+async def test_sign_up_codes_are_checked_expire_and_are_replaced(local_user_pool: LocalUserPool) -> None:
+    local = local_user_pool
+    pool_id = await local.create_user_pool(AutoVerifiedAttributes=["email"])
+    app = await local.create_app_client(pool_id)
+    async with local.client(retries=NO_RETRIES) as cognito:
+
+        def confirm(code: str, username: str = "ola") -> Any:
+            return cognito.confirm_sign_up(ClientId=app.client_id, Username=username, ConfirmationCode=code)
+
+        signed_up = await cognito.sign_up(
+            ClientId=app.client_id,
+            Username="ola",
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": "ola@example.com"}],
+        )
+        assert signed_up["UserConfirmed"] is False
+        assert signed_up["CodeDeliveryDetails"] == {
+            "Destination": "o***@e***",
+            "DeliveryMedium": "EMAIL",
+            "AttributeName": "email",
+        }
+        sent = local.messages("ola", purpose="SIGN_UP")
+        assert [(m.kind, m.destination) for m in sent] == [("EMAIL", "ola@example.com")]
+        first = sent[0].code
+        assert re.fullmatch(r"[0-9]{6}", first)
+        wrong = f"{(int(first) + 1) % 1_000_000:06d}"
+        mismatch = exactly("Invalid verification code provided, please try again.")
+        expired = exactly("Invalid code provided, please request a code again.")
+        await expect(errors.CodeMismatchException, confirm(wrong), mismatch)
+        await expect(errors.CodeMismatchException, confirm("moto-confirmation-code:123456"), mismatch)
+        # 24 hours later the code has expired
+        local.advance_clock(24 * 3600 + 1)
+        await expect(errors.ExpiredCodeException, confirm(first), expired)
+        # a resent code replaces the old one
+        resent = await cognito.resend_confirmation_code(ClientId=app.client_id, Username="ola")
+        assert resent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+        second = local.last_code("ola", purpose="SIGN_UP")
+        assert second != first
+        await expect(errors.CodeMismatchException, confirm(first), mismatch)
+        assert (await local.call("AdminGetUser", UserPoolId=pool_id, Username="ola"))["UserStatus"] == (
+            "UNCONFIRMED"
+        )
+        await confirm(second)
+        user = await local.call("AdminGetUser", UserPoolId=pool_id, Username="ola")
+        assert user["UserStatus"] == "CONFIRMED"
+        assert {"Name": "email_verified", "Value": "true"} in user["UserAttributes"]
+        # reused: the user is confirmed now, as Cognito answers a second ConfirmSignUp
+        await expect(
+            errors.NotAuthorizedException,
+            confirm(second),
+            exactly("User cannot be confirmed. Current status is CONFIRMED"),
+        )
+        await expect(
+            errors.InvalidParameterException,
+            cognito.resend_confirmation_code(ClientId=app.client_id, Username="ola"),
+            exactly("User is already confirmed."),
+        )
+        assert (await srp_sign_in(cognito, app, "ola", timestamp=pool_timestamp(local)))[
+            "AuthenticationResult"
+        ]
+
+        # a pool that verifies nothing sends no code: only an administrator can confirm
+        quiet = await local.create_app_client(await local.create_user_pool("quiet"))
+        plain = await cognito.sign_up(ClientId=quiet.client_id, Username="pat", Password=PASSWORD)
+        assert "CodeDeliveryDetails" not in plain and local.messages("pat") == []
+        await expect(
+            errors.CodeMismatchException,
+            cognito.confirm_sign_up(ClientId=quiet.client_id, Username="pat", ConfirmationCode="123456"),
+            mismatch,
+        )
+
+
+async def test_forgot_password_codes_are_checked_expire_and_work_once(local_user_pool: LocalUserPool) -> None:
+    local = local_user_pool
+    app = await setup(local)
+    async with local.client(retries=NO_RETRIES) as cognito:
+
+        def confirm(code: str, password: str = "Rec0vered-pw!") -> Any:
+            return cognito.confirm_forgot_password(
+                ClientId=app.client_id, Username="alice", ConfirmationCode=code, Password=password
+            )
+
+        sent = await cognito.forgot_password(ClientId=app.client_id, Username="alice")
+        assert sent["CodeDeliveryDetails"] == {
+            "Destination": "a***@e***",
+            "DeliveryMedium": "EMAIL",
+            "AttributeName": "email",
+        }
+        first = local.last_code("alice", purpose="FORGOT_PASSWORD")
+        assert re.fullmatch(r"[0-9]{6}", first)
+        wrong = f"{(int(first) + 1) % 1_000_000:06d}"
+        await expect(
+            errors.CodeMismatchException,
+            confirm(wrong),
+            exactly("Invalid verification code provided, please try again."),
+        )
+        # a weak password is refused and the code stays usable
+        await expect(errors.InvalidPasswordException, confirm(first, "weak"))
+        assert (await srp_sign_in(cognito, app, "alice"))["AuthenticationResult"]  # unchanged so far
+        # an hour later the code has expired
+        local.advance_clock(3601)
+        expired = exactly("Invalid code provided, please request a code again.")
+        await expect(errors.ExpiredCodeException, confirm(first), expired)
+        await cognito.forgot_password(ClientId=app.client_id, Username="alice")
+        second = local.last_code("alice", purpose="FORGOT_PASSWORD")
+        await confirm(second)
+        assert (await srp_sign_in(cognito, app, "alice", "Rec0vered-pw!", timestamp=pool_timestamp(local)))[
+            "AuthenticationResult"
+        ]
+        # a used code does not work again
+        await expect(errors.ExpiredCodeException, confirm(second, "An0ther-pw!"), expired)
+        assert (await srp_sign_in(cognito, app, "alice", "Rec0vered-pw!", timestamp=pool_timestamp(local)))[
+            "AuthenticationResult"
+        ]
+
+
+async def test_get_user_pool_mfa_config_includes_the_email_mfa_settings(
+    local_user_pool: LocalUserPool,
+) -> None:
+    local = local_user_pool
+    pool_id = await local.create_user_pool(mfa="OPTIONAL", email_mfa=True)
+    config = await local.call("GetUserPoolMfaConfig", UserPoolId=pool_id)
+    assert config["MfaConfiguration"] == "OPTIONAL"
+    assert config["EmailMfaConfiguration"] == {"Message": "Your code is {####}", "Subject": "Your code"}
+    await local.call("SetUserPoolMfaConfig", UserPoolId=pool_id, MfaConfiguration="OFF")
+    assert "EmailMfaConfiguration" not in await local.call("GetUserPoolMfaConfig", UserPoolId=pool_id)
+
+
 async def test_serve_runs_until_cancelled(capsys: pytest.CaptureFixture[str]) -> None:
     from aiocognito.testing import serve
 
@@ -1094,13 +1290,11 @@ async def test_500_calls_with_20_percent_injected_faults_reconcile_with_the_pool
             except CognitoError as exc:  # typed, whatever happened
                 created[name] = type(exc).__name__
 
-        async def update(i: int) -> None:
+        async def disable(i: int) -> None:
             nonlocal retried
             name = f"user{i:03d}"
             try:
-                reply = await cognito.admin_update_user_attributes(
-                    UserPoolId=pool_id, Username=name, UserAttributes=[{"Name": "name", "Value": f"v{i}"}]
-                )
+                reply = await cognito.admin_disable_user(UserPoolId=pool_id, Username=name)
                 retried += reply["ResponseMetadata"]["RetryAttempts"]
                 updated[name] = "ok"
             except CognitoError as exc:
@@ -1110,7 +1304,7 @@ async def test_500_calls_with_20_percent_injected_faults_reconcile_with_the_pool
             await asyncio.gather(*(create(i) for i in range(batch, batch + 25)))
         existing = await all_users(local, pool_id)
         for batch in range(0, 250, 25):
-            await asyncio.gather(*(update(i) for i in range(batch, batch + 25)))
+            await asyncio.gather(*(disable(i) for i in range(batch, batch + 25)))
         creates_faulted = [e for e in local.fault_log if e.operation == "AdminCreateUser"]
     local.faults = None
 
@@ -1125,8 +1319,9 @@ async def test_500_calls_with_20_percent_injected_faults_reconcile_with_the_pool
     assert len(existing) == list(created.values()).count("ok") + lost_with_effect
     assert 30 < len(creates_faulted) < 70  # about 20% of 250
 
-    # AdminUpdateUserAttributes is safe to repeat: retried through the faults. Users that were never
-    # created answer UserNotFoundException; a call whose 4 attempts all failed reaches the caller typed.
+    # AdminDisableUser is safe to repeat (once or twice, the same effect): retried through the faults. Users
+    # that were never created answer UserNotFoundException; a call whose 4 attempts all failed reaches the
+    # caller typed.
     assert len(updated) == 250 and retried > 20
     exhausted = {"InternalErrorException", "ConnectionFailedError"}
     after = await all_users(local, pool_id)
@@ -1137,8 +1332,7 @@ async def test_500_calls_with_20_percent_injected_faults_reconcile_with_the_pool
         else:
             assert outcome in {"UserNotFoundException"} | exhausted, (name, outcome)
         if outcome == "ok":
-            value = {a["Name"]: a["Value"] for a in after[name]["Attributes"]}.get("name")
-            assert value == f"v{int(name[4:])}"
+            assert after[name]["Enabled"] is False, name
     assert sum(1 for o in updated.values() if o in exhausted) <= 2  # each 0.2**4 likely
 
 
@@ -1182,3 +1376,48 @@ async def test_dropped_connection_is_a_typed_error(local_user_pool: LocalUserPoo
             await cognito.admin_create_user(UserPoolId=pool_id, Username="x", MessageAction="SUPPRESS")
     local.faults = None
     assert await all_users(local, pool_id) == {}
+
+
+# ----- the pytest plugin -------------------------------------------------------------------------------------
+_NO_MOTO = "for _name in ('moto', 'werkzeug', 'flask'):\n    sys.modules[_name] = None\n"
+_OLD_PYTEST_ASYNCIO = "import types\nsys.modules['pytest_asyncio'] = types.ModuleType('pytest_asyncio')\n"
+
+
+async def run_pytest(directory: Path, prelude: str, *args: str) -> tuple[int, str]:
+    """Run pytest in a subprocess after ``prelude`` (which hides modules); (exit code, output)."""
+    script = f"import sys\n{prelude}import pytest\nsys.exit(pytest.main({list(args)!r}))\n"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        script,
+        cwd=str(directory),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return process.returncode or 0, out.decode()
+
+
+async def test_the_fixture_skips_with_a_hint_when_an_extra_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "test_async_probe.py").write_text(
+        "async def test_probe(local_user_pool):\n    raise AssertionError('ran without moto')\n"
+    )
+    (tmp_path / "test_sync_probe.py").write_text(
+        "def test_probe(local_user_pool):\n    raise AssertionError('ran without pytest_asyncio.fixture')\n"
+    )
+    common = ("-rs", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
+    (no_moto, out_moto), (old_asyncio, out_asyncio) = await asyncio.gather(
+        run_pytest(
+            tmp_path,
+            _NO_MOTO,
+            *common,
+            *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
+            "test_async_probe.py",
+        ),
+        run_pytest(tmp_path, _OLD_PYTEST_ASYNCIO, *common, "-p", "no:asyncio", "test_sync_probe.py"),
+    )
+    assert no_moto == 0 and "1 skipped" in out_moto, out_moto
+    assert "needs aiocognito[local]" in out_moto
+    assert old_asyncio == 0 and "1 skipped" in out_asyncio, out_asyncio
+    assert "needs pytest-asyncio" in out_asyncio

@@ -17,13 +17,19 @@ from ._errors import ConfigurationError, ConnectionFailedError, RequestTimeoutEr
 from ._version import __version__
 
 USER_AGENT = f"aiocognito/{__version__} (+aiohttp)"
+#: Connections an owned session opens at most (aiohttp's default); more calls wait their turn.
+MAX_CONNECTIONS = 100
 
 __all__ = ["Timeout", "RawResponse", "Transport", "AiohttpTransport"]
 
 
 @dataclass(frozen=True)
 class Timeout:
-    """Seconds allowed for connecting, and for the whole request (connect + send + answer)."""
+    """Seconds allowed for connecting, and for the whole request (connect + send + answer).
+
+    The clock starts when the request goes on the wire: time spent queued behind the client's connection
+    limit does not count.
+    """
 
     total: float | None = 30.0
     connect: float | None = 10.0
@@ -47,13 +53,23 @@ class Transport(Protocol):
 class AiohttpTransport:
     """POSTs over one aiohttp session, owned (closed by ``aclose``) or borrowed (left open)."""
 
-    __slots__ = ("_session", "_owner", "_timeout", "_closed")
+    __slots__ = ("_session", "_owner", "_timeout", "_closed", "max_connections")
 
-    def __init__(self, session: aiohttp.ClientSession | None = None, *, timeout: Timeout = Timeout()) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeout: Timeout = Timeout(),
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         self._session = session
         self._owner = session is None
         self._timeout = timeout.to_aiohttp()
         self._closed = False
+        #: How many requests can be on the wire at once (0: no limit); the client queues the rest.
+        self.max_connections = (
+            max_connections if session is None else session.connector.limit if session.connector else 0
+        )
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -64,7 +80,7 @@ class AiohttpTransport:
         if session is None:
             session = self._session = aiohttp.ClientSession(
                 timeout=self._timeout,
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(limit=self.max_connections, ttl_dns_cache=300),
                 skip_auto_headers=("Accept-Encoding",),
                 auto_decompress=False,
                 headers={"User-Agent": USER_AGENT},

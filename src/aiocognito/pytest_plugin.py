@@ -1,14 +1,16 @@
 """pytest plugin (entry point ``pytest11: aiocognito``): the ``local_user_pool`` fixture.
 
 The fixture gives each test a started :class:`aiocognito.testing.LocalUserPool` on 127.0.0.1 and drops its
-data afterwards. It needs the ``local`` extra (moto) and pytest-asyncio; both are imported only when a test
-asks for the fixture, so installing aiocognito never breaks a pytest run that does not use it.
+data afterwards. It needs the ``local`` extra (moto) and pytest-asyncio (with ``pytest_asyncio.fixture``).
+Loading the plugin needs neither: without moto a test asking for the fixture is skipped with a hint, and
+without a usable pytest-asyncio the fixture is a plain one that skips, so installing aiocognito never
+breaks a pytest run.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,19 +19,30 @@ if TYPE_CHECKING:
 
 __all__ = ["local_user_pool"]
 
-try:
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - pytest-asyncio missing: offer a fixture that explains
-    pytest_asyncio = None  # type: ignore[assignment]
+_NEEDS_LOCAL = "the local_user_pool fixture needs aiocognito[local] (pip install 'aiocognito[local]')"
+_NEEDS_ASYNCIO = "the local_user_pool fixture needs pytest-asyncio >= 0.17 (pip install 'aiocognito[test]')"
 
 
-if pytest_asyncio is not None:
+def _async_fixture_decorator() -> Callable[..., Any] | None:
+    """``pytest_asyncio.fixture``, or None when pytest-asyncio is missing or too old to have it."""
+    try:
+        import pytest_asyncio
+    except ImportError:
+        return None
+    return getattr(pytest_asyncio, "fixture", None)
 
-    @pytest_asyncio.fixture
+
+_async_fixture = _async_fixture_decorator()
+
+if _async_fixture is not None:
+
+    @_async_fixture
     async def local_user_pool() -> AsyncIterator[LocalUserPool]:
         """A running local user pool on 127.0.0.1 (a free port); its data is dropped after the test."""
-        from .testing import LocalUserPool
-
+        try:
+            from .testing import LocalUserPool
+        except ImportError as exc:
+            pytest.skip(f"{_NEEDS_LOCAL}: {exc}")
         async with LocalUserPool() as pool:
             yield pool
 
@@ -37,5 +50,5 @@ else:
 
     @pytest.fixture
     def local_user_pool() -> None:
-        """Unavailable: the fixture is async and needs pytest-asyncio."""
-        pytest.skip("the local_user_pool fixture needs pytest-asyncio (pip install 'aiocognito[test]')")
+        """Unavailable: the fixture is async and needs pytest-asyncio's ``fixture`` decorator."""
+        pytest.skip(_NEEDS_ASYNCIO)

@@ -3,17 +3,22 @@
 ``LocalUserPool`` serves Cognito's wire protocol on 127.0.0.1 with moto underneath (users, pools, clients)
 and a real authentication surface on top: SRP, devices, MFA, tokens signed per pool. See ``_pool``.
 
-The pytest fixture ``local_user_pool`` lives in :mod:`aiocognito.testing.pytest_plugin` (importing this
-package does not import pytest).
+Importing this package needs neither moto nor pytest: ``LocalUserPool``, ``AppClient`` and ``serve`` (which
+need the ``local`` extra) are imported when first used, and so is the pytest fixture ``local_user_pool``
+(from :mod:`aiocognito.testing.pytest_plugin`). ``aiocognito demo`` against a real pool relies on this.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._faults import FaultEvent, FaultPlan
-from ._pool import AppClient, LocalUserPool, serve
 from ._state import CustomChallenge, OutboxMessage
+
+if TYPE_CHECKING:
+    from ._pool import AppClient, LocalUserPool, serve
+    from .pytest_plugin import local_user_pool
 
 __all__ = [
     "AppClient",
@@ -26,10 +31,23 @@ __all__ = [
     "serve",
 ]
 
+# name -> the submodule that defines it, imported on first use (moto, pytest)
+_LAZY = {
+    "AppClient": "._pool",
+    "LocalUserPool": "._pool",
+    "serve": "._pool",
+    "local_user_pool": ".pytest_plugin",
+}
+
 
 def __getattr__(name: str) -> Any:
-    if name == "local_user_pool":  # the fixture; imported lazily so that pytest stays optional
-        from .pytest_plugin import local_user_pool
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
 
-        return local_user_pool
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

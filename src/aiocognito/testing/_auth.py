@@ -1,4 +1,4 @@
-"""The authentication surface: InitiateAuth, RespondToAuthChallenge (and Admin forms), TOTP and MFA settings.
+"""The authentication surface: InitiateAuth and RespondToAuthChallenge (and their Admin forms).
 
 A sign-in is a :class:`~._state.SignIn` carried from challenge to challenge. After the first factor
 (password, SRP, custom challenge or one-time code) :meth:`AuthService._advance` decides the next step in
@@ -17,7 +17,11 @@ Strictness, as Cognito:
   (InvalidParameterException, InvalidPasswordException) leaves the session usable, up to three failures;
   a TOTP code is accepted once (a reused code gives ExpiredCodeException);
 * five failed password checks lock the user out (1 s, doubling, at most 15 min): "Password attempts
-  exceeded".
+  exceeded";
+* a user with no password in moto is treated like an unknown user: a made-up verifier, then
+  "Incorrect username or password." at PASSWORD_VERIFIER (an empty password never passes).
+
+MFA settings and the TOTP operations are in ``_mfa`` (``AuthService.mfa``).
 """
 
 from __future__ import annotations
@@ -32,7 +36,6 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-import pyotp
 from moto.cognitoidp.models import CognitoIdpUserPoolAttribute, UserStatus
 
 from .. import errors
@@ -43,7 +46,6 @@ from .._srp import (
     expected_signature,
     format_timestamp,
     hex_to_int,
-    int_to_hex,
     pool_name_of,
     salt_to_hex,
     server_ephemeral,
@@ -51,11 +53,11 @@ from .._srp import (
 from . import _rules
 from ._devices import DeviceService
 from ._issuer import TokenIssuer
-from ._rules import INCORRECT
+from ._mfa import MfaService
+from ._rules import INCORRECT, INVALID_SESSION
 from ._state import (
     ChallengeState,
     CustomChallenge,
-    OutboxMessage,
     PoolState,
     SignIn,
     SrpState,
@@ -73,7 +75,6 @@ Response = dict[str, Any]
 _PASSWORD_FLOWS = frozenset({"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
 _ADMIN_ONLY_FLOWS = frozenset({"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
 _REFRESH_FLOWS = frozenset({"REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"})
-_MFA_ORDER = ("SMS_MFA", "SOFTWARE_TOKEN_MFA", "EMAIL_OTP")
 _CODE_KEYS = {"SMS_MFA": "SMS_MFA_CODE", "EMAIL_OTP": "EMAIL_OTP_CODE", "SMS_OTP": "SMS_OTP_CODE"}
 _MAX_CODE_FAILURES = 3
 _PRUNE_EVERY = 1000
@@ -92,7 +93,6 @@ _TIMESTAMP_RE = re.compile(
 )
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-_INVALID_SESSION = "Invalid session for the user."
 _USED_SESSION = "Invalid session for the user, session can only be used once."
 _EXPIRED_SESSION = "Invalid session for the user, session is expired."
 
@@ -133,6 +133,7 @@ class AuthService:
         self.state = state
         self.issuer = issuer
         self.devices = devices
+        self.mfa = MfaService(state, self)
         self._used_sessions: dict[str, float] = {}  # used Session -> when it would have expired
         self._fake_salt = state.random_bytes(32)
         self._stored = 0
@@ -212,7 +213,7 @@ class AuthService:
             raise errors.UserNotFoundException("User does not exist.")
         return user
 
-    def _signed_in_user(
+    def signed_in_user(
         self, sign_in: SignIn
     ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser]:
         pool, client = self.client(sign_in.client_id)
@@ -225,9 +226,14 @@ class AuthService:
 
     # ===== the SRP verifier, derived from moto's password ================================================
     def user_verifier(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> tuple[bytes, int]:
-        """(salt, verifier) for the user's current password in moto, recomputed when it changed."""
+        """(salt, verifier) for the user's current password in moto, recomputed when it changed.
+
+        A user without a password gets a made-up verifier, as an unknown user does: no password matches it.
+        """
+        password = user.password
+        if not password:
+            return self._made_up_verifier(pool, user.username, f"no-password/{user.id}")
         secrets_ = self.state.secrets_for((pool.id, user.id))
-        password = user.password or ""
         if not secrets_.salt or secrets_.password_fingerprint != fingerprint(password, secrets_.salt):
             salt = self.state.random_bytes(16)
             secrets_.salt = salt
@@ -236,6 +242,15 @@ class AuthService:
             )
             secrets_.password_fingerprint = fingerprint(password, salt)
         return secrets_.salt, secrets_.verifier
+
+    def _made_up_verifier(self, pool: CognitoIdpUserPool, srp_user_id: str, seed: str) -> tuple[bytes, int]:
+        """A stable (salt, verifier) for ``seed`` whose password nobody knows (it derives from a secret)."""
+        digest = hmac.new(self._fake_salt, f"{pool.id}/{seed}".encode(), hashlib.sha256).digest()
+        salt = digest[16:32]
+        verifier = compute_verifier(
+            srp_pool_name=pool_name_of(pool.id), srp_user_id=srp_user_id, password=digest.hex(), salt=salt
+        )
+        return salt, verifier
 
     def _srp_state(
         self, srp_pool_name: str, srp_user_id: str, salt: bytes, verifier: int, a_hex: str
@@ -316,7 +331,7 @@ class AuthService:
             self._prune()
         self.state.challenges[key] = challenge
 
-    def _issue(
+    def issue(
         self,
         sign_in: SignIn,
         challenge: str,
@@ -342,21 +357,21 @@ class AuthService:
         }
         return response
 
-    def _take(self, session: object) -> tuple[str, ChallengeState]:
+    def take_session(self, session: object) -> tuple[str, ChallengeState]:
         """Remove and return the challenge a Session points to (single use)."""
         if not isinstance(session, str) or not session:
             raise errors.InvalidParameterException("Missing required parameter Session")
         found = self.state.challenges.pop(session, None)
         if found is None:
             raise errors.NotAuthorizedException(
-                _USED_SESSION if session in self._used_sessions else _INVALID_SESSION
+                _USED_SESSION if session in self._used_sessions else INVALID_SESSION
             )
         self._used_sessions[session] = found.expires_at
         if self.state.now() >= found.expires_at:
             raise errors.NotAuthorizedException(_EXPIRED_SESSION)
         return session, found
 
-    def _give_back(self, session: str, challenge: ChallengeState) -> None:
+    def give_back(self, session: str, challenge: ChallengeState) -> None:
         """After a wrong code: the same Session may be answered again, a few times."""
         challenge.failures += 1
         if challenge.failures < _MAX_CODE_FAILURES:
@@ -424,7 +439,7 @@ class AuthService:
             raise errors.NotAuthorizedException("User is disabled.")
         key = (pool.id, user.id)
         self._check_lockout(key)
-        if user.password is None or not _same(user.password, password):
+        if not user.password or not _same(user.password, password):
             raise self._fail_password(key)
         self.state.secrets_for(key).failed_attempts = 0
         return SignIn(pool.id, client.id, user.id, user.username, admin, flow, password_verified=True)
@@ -452,21 +467,13 @@ class AuthService:
             # PreventUserExistenceErrors: a stable made-up identity, and a verifier nobody can match.
             digest = hmac.new(self._fake_salt, f"{pool.id}/{typed_name}".encode(), hashlib.sha256).digest()
             user_id, sub = str(uuid.UUID(bytes=digest[:16], version=4)), ""
-            salt = digest[16:32]
-            verifier = compute_verifier(
-                srp_pool_name=pool_name_of(pool.id), srp_user_id=user_id, password=digest.hex(), salt=salt
-            )
+            salt, verifier = self._made_up_verifier(pool, user_id, f"unknown/{typed_name}")
         if sign_in is None:
             sign_in = SignIn(pool.id, client.id, sub, user_id, admin, flow, device_key=device_key)
         srp = self._srp_state(pool_name_of(pool.id), user_id, salt, verifier, a_hex)
-        parameters = {
-            "SALT": srp.salt_hex,
-            "SRP_B": int_to_hex(srp.B),
-            "SECRET_BLOCK": base64.b64encode(srp.secret_block).decode("ascii"),
-            "USER_ID_FOR_SRP": user_id,
-        }
+        parameters = {**srp.challenge_parameters(), "USER_ID_FOR_SRP": user_id}
         if session:
-            return self._issue(sign_in, "PASSWORD_VERIFIER", parameters, srp=srp)
+            return self.issue(sign_in, "PASSWORD_VERIFIER", parameters, srp=srp)
         # USER_SRP_AUTH: no Session; the SECRET_BLOCK is the handle (measured on a real pool).
         handle = "srp:" + parameters["SECRET_BLOCK"]
         self._store(
@@ -521,7 +528,7 @@ class AuthService:
         preferred = auth.get("PREFERRED_CHALLENGE")
         if preferred in available:
             return self._start_factor(sign_in, pool, client, user, str(preferred), auth)
-        response = self._issue(sign_in, "SELECT_CHALLENGE")
+        response = self.issue(sign_in, "SELECT_CHALLENGE")
         response["AvailableChallenges"] = available
         return response
 
@@ -594,14 +601,14 @@ class AuthService:
             if self.state.now() >= challenge.expires_at:
                 raise errors.NotAuthorizedException(_EXPIRED_SESSION)
         else:
-            handle, challenge = self._take(session)
+            handle, challenge = self.take_session(session)
         sign_in = challenge.sign_in
         expected = challenge.challenge
         if expected == "SELECT_CHALLENGE" and name in ("PASSWORD", "PASSWORD_SRP"):
             # the chosen factor named directly, with its inputs
             expected, responses = name, {**responses, "ANSWER": name}
         if sign_in.client_id != client.id or sign_in.admin != admin or name != expected:
-            raise errors.NotAuthorizedException(_INVALID_SESSION)
+            raise errors.NotAuthorizedException(INVALID_SESSION)
         self._check_same_user(pool, sign_in, username)
         try:
             result: Response = handler(self, handle, challenge, responses)
@@ -609,7 +616,7 @@ class AuthService:
             # A wrong or reused code, or an invalid answer (missing attribute, weak password): the same
             # Session may be answered again, a few times. A wrong password or signature ends the sign-in.
             if challenge.has_session:
-                self._give_back(handle, challenge)
+                self.give_back(handle, challenge)
             raise
         return result
 
@@ -617,11 +624,11 @@ class AuthService:
         """The answer's USERNAME must name the user the challenge was issued to."""
         if not sign_in.sub:  # simulated unknown user: only its made-up id "matches", and then fails
             if username != sign_in.username:
-                raise errors.NotAuthorizedException(_INVALID_SESSION)
+                raise errors.NotAuthorizedException(INVALID_SESSION)
             return
         user = _rules.resolve_user(pool, username)
         if user is None or user.id != sign_in.sub:
-            raise errors.NotAuthorizedException(_INVALID_SESSION)
+            raise errors.NotAuthorizedException(INVALID_SESSION)
 
     # ----- PASSWORD_VERIFIER ----------------------------------------------------------------------------
     def _answer_password_verifier(
@@ -638,7 +645,7 @@ class AuthService:
         assert challenge.srp is not None
         if not sign_in.sub:
             raise errors.NotAuthorizedException(INCORRECT)
-        pool, client, user = self._signed_in_user(sign_in)
+        pool, client, user = self.signed_in_user(sign_in)
         key = (pool.id, user.id)
         self._check_lockout(key)
         if not self._srp_ok(challenge.srp, responses):
@@ -661,7 +668,7 @@ class AuthService:
         attrs = _rules.attributes(user)
         missing = [n for n in self._required_attributes(pool) if not attrs.get(n)]
         shown = {k: v for k, v in attrs.items() if k != "sub"}
-        return self._issue(
+        return self.issue(
             sign_in,
             "NEW_PASSWORD_REQUIRED",
             {
@@ -676,7 +683,7 @@ class AuthService:
     ) -> Response:
         _rules.require(responses, "NEW_PASSWORD", where="ChallengeResponses")
         sign_in = challenge.sign_in
-        pool, client, user = self._signed_in_user(sign_in)
+        pool, client, user = self.signed_in_user(sign_in)
         attrs = _rules.attributes(user)
         given = {
             k[len("userAttributes.") :]: str(v)
@@ -710,56 +717,33 @@ class AuthService:
         return self._advance(sign_in)
 
     # ----- MFA ------------------------------------------------------------------------------------------
-    def pool_allows(self, pool: CognitoIdpUserPool, factor: str) -> bool:
-        """Whether the pool's MFA configuration offers ``factor``."""
-        if factor == "SOFTWARE_TOKEN_MFA":
-            config = pool.token_mfa_config
-            if config is None:
-                return pool.sms_mfa_config is None and self.state.email_mfa_pools.get(pool.id) is None
-            return bool(config.get("Enabled"))
-        if factor == "SMS_MFA":
-            return pool.sms_mfa_config is not None
-        return pool.id in self.state.email_mfa_pools
-
-    def enabled_factors(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
-        secrets_ = self.state.secrets_for((pool.id, user.id))
-        attrs = _rules.attributes(user)
-        enabled = {
-            "SMS_MFA": user.sms_mfa_enabled and bool(attrs.get("phone_number")),
-            "SOFTWARE_TOKEN_MFA": user.software_token_mfa_enabled and secrets_.totp_secret is not None,
-            "EMAIL_OTP": secrets_.email_mfa_enabled and bool(attrs.get("email")),
-        }
-        return [f for f in _MFA_ORDER if enabled[f] and self.pool_allows(pool, f)]
-
     def _mfa_step(self, sign_in: SignIn, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> Response | None:
         mode = str(pool.mfa_config or "OFF")
         if mode == "OFF":
             return None
-        enabled = self.enabled_factors(pool, user)
+        enabled = self.mfa.enabled_factors(pool, user)
         if enabled:
-            preferred = user.preferred_mfa_setting or (
-                "EMAIL_OTP" if self.state.secrets_for((pool.id, user.id)).email_mfa_preferred else ""
-            )
+            preferred = self.mfa.preferred_factor(pool, user)
             if preferred in enabled:
                 return self._mfa_challenge(sign_in, user, preferred)
             if len(enabled) == 1:
                 return self._mfa_challenge(sign_in, user, enabled[0])
-            return self._issue(sign_in, "SELECT_MFA_TYPE", {"MFAS_CAN_CHOOSE": json.dumps(enabled)})
+            return self.issue(sign_in, "SELECT_MFA_TYPE", {"MFAS_CAN_CHOOSE": json.dumps(enabled)})
         if mode != "ON":
             return None
         attrs = _rules.attributes(user)
-        if self.pool_allows(pool, "SMS_MFA") and attrs.get("phone_number"):
+        if self.mfa.pool_allows(pool, "SMS_MFA") and attrs.get("phone_number"):
             return self._mfa_challenge(sign_in, user, "SMS_MFA")
-        if self.pool_allows(pool, "EMAIL_OTP") and attrs.get("email"):
+        if self.mfa.pool_allows(pool, "EMAIL_OTP") and attrs.get("email"):
             return self._mfa_challenge(sign_in, user, "EMAIL_OTP")
-        can_setup = [f for f in ("SMS_MFA", "SOFTWARE_TOKEN_MFA") if self.pool_allows(pool, f)]
+        can_setup = [f for f in ("SMS_MFA", "SOFTWARE_TOKEN_MFA") if self.mfa.pool_allows(pool, f)]
         if not can_setup:
             raise errors.MFAMethodNotFoundException("No MFA mechanism registered in the account.")
-        return self._issue(sign_in, "MFA_SETUP", {"MFAS_CAN_SETUP": json.dumps(can_setup)})
+        return self.issue(sign_in, "MFA_SETUP", {"MFAS_CAN_SETUP": json.dumps(can_setup)})
 
     def _mfa_challenge(self, sign_in: SignIn, user: CognitoIdpUser, factor: str) -> Response:
         if factor == "SOFTWARE_TOKEN_MFA":
-            return self._issue(sign_in, "SOFTWARE_TOKEN_MFA", {"FRIENDLY_DEVICE_NAME": "TOTP device"})
+            return self.issue(sign_in, "SOFTWARE_TOKEN_MFA", {"FRIENDLY_DEVICE_NAME": "TOTP device"})
         return self._code_challenge(sign_in, user, factor)
 
     def _code_challenge(self, sign_in: SignIn, user: CognitoIdpUser, challenge: str) -> Response:
@@ -767,8 +751,8 @@ class AuthService:
         medium = "EMAIL" if challenge == "EMAIL_OTP" else "SMS"
         destination = _rules.attributes(user).get("email" if medium == "EMAIL" else "phone_number", "")
         code = self.state.code()
-        self.send(medium, destination, sign_in.user_pool_id, user.username, challenge, code)
-        return self._issue(
+        self.state.send(medium, destination, sign_in.user_pool_id, user.username, challenge, code)
+        return self.issue(
             sign_in,
             challenge,
             {
@@ -776,16 +760,6 @@ class AuthService:
                 "CODE_DELIVERY_DESTINATION": _rules.mask_destination(medium, destination),
             },
             code=code,
-        )
-
-    def send(
-        self, medium: str, destination: str, user_pool_id: str, username: str, purpose: str, code: str
-    ) -> None:
-        """Put a message into the outbox."""
-        self.state.outbox.append(
-            OutboxMessage(
-                medium, destination, user_pool_id, username, purpose, code, sent_at=self.state.now()
-            )
         )
 
     def _answer_code(self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]) -> Response:
@@ -797,21 +771,6 @@ class AuthService:
         sign_in.done.add("mfa")
         return self._advance(sign_in)
 
-    def totp_ok(self, key: UserKey, secret: str, code: object) -> bool:
-        """Check a TOTP code (±1 step of 30 s) and burn its step; ExpiredCodeException when already used."""
-        if not isinstance(code, str) or not re.fullmatch(r"[0-9]{6}", code):
-            return False
-        totp = pyotp.TOTP(secret)
-        step = int(self.state.now() // 30)
-        secrets_ = self.state.secrets_for(key)
-        for candidate in (step, step - 1, step + 1):
-            if hmac.compare_digest(totp.at(candidate * 30).encode(), code.encode()):
-                if candidate <= secrets_.last_totp_step:
-                    raise errors.ExpiredCodeException("Your software token has already been used once.")
-                secrets_.last_totp_step = candidate
-                return True
-        return False
-
     def _answer_totp(self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]) -> Response:
         _rules.require(responses, "SOFTWARE_TOKEN_MFA_CODE", where="ChallengeResponses")
         sign_in = challenge.sign_in
@@ -819,7 +778,7 @@ class AuthService:
         secret = self.state.secrets_for(key).totp_secret
         if secret is None:
             raise errors.SoftwareTokenMFANotFoundException("Software Token MFA does not exist for the user.")
-        if not self.totp_ok(key, secret, responses["SOFTWARE_TOKEN_MFA_CODE"]):
+        if not self.mfa.totp_ok(key, secret, responses["SOFTWARE_TOKEN_MFA_CODE"]):
             raise errors.CodeMismatchException("Invalid code received for user")
         sign_in.done.add("mfa")
         return self._advance(sign_in)
@@ -831,8 +790,8 @@ class AuthService:
         answer = str(responses["ANSWER"])
         if answer == "EMAIL_MFA":
             answer = "EMAIL_OTP"
-        pool, _client, user = self._signed_in_user(challenge.sign_in)
-        if answer not in self.enabled_factors(pool, user):
+        pool, _client, user = self.signed_in_user(challenge.sign_in)
+        if answer not in self.mfa.enabled_factors(pool, user):
             raise errors.InvalidParameterException(f"{answer} is not one of MFAS_CAN_CHOOSE")
         return self._mfa_challenge(challenge.sign_in, user, answer)
 
@@ -841,7 +800,7 @@ class AuthService:
     ) -> Response:
         if not challenge.totp_verified:
             # Answered before AssociateSoftwareToken + VerifySoftwareToken: nothing was set up.
-            raise errors.NotAuthorizedException(_INVALID_SESSION)
+            raise errors.NotAuthorizedException(INVALID_SESSION)
         sign_in = challenge.sign_in
         sign_in.done.add("mfa")
         return self._advance(sign_in)
@@ -849,7 +808,7 @@ class AuthService:
     # ----- CUSTOM_AUTH ----------------------------------------------------------------------------------
     def _custom_challenge(self, sign_in: SignIn) -> Response:
         sign_in.custom_round += 1
-        pool, _client, user = self._signed_in_user(sign_in)
+        pool, _client, user = self.signed_in_user(sign_in)
         factory = self.state.custom_challenge
         if factory is None:
             custom = CustomChallenge({"CHALLENGE_TYPE": "EMAIL_CODE"}, self.state.code(), send_to_outbox=True)
@@ -857,8 +816,8 @@ class AuthService:
             custom = factory(user.username, sign_in.custom_round)
         if custom.send_to_outbox:
             destination = _rules.attributes(user).get("email", user.username)
-            self.send("EMAIL", destination, pool.id, user.username, "CUSTOM_CHALLENGE", custom.answer)
-        return self._issue(sign_in, "CUSTOM_CHALLENGE", custom.parameters, custom=custom)
+            self.state.send("EMAIL", destination, pool.id, user.username, "CUSTOM_CHALLENGE", custom.answer)
+        return self.issue(sign_in, "CUSTOM_CHALLENGE", custom.parameters, custom=custom)
 
     def _answer_custom(
         self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]
@@ -876,7 +835,7 @@ class AuthService:
         self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]
     ) -> Response:
         sign_in = challenge.sign_in
-        pool, client, user = self._signed_in_user(sign_in)
+        pool, client, user = self.signed_in_user(sign_in)
         _rules.require(responses, "ANSWER", where="ChallengeResponses")
         answer = str(responses["ANSWER"])
         available = self._first_factors(pool, user)
@@ -892,17 +851,12 @@ class AuthService:
         sign_in = challenge.sign_in
         device_key = str(responses["DEVICE_KEY"])
         if device_key != sign_in.device_key:
-            raise errors.NotAuthorizedException(_INVALID_SESSION)
+            raise errors.NotAuthorizedException(INVALID_SESSION)
         device = self.devices.confirmed(device_key, (sign_in.user_pool_id, sign_in.sub))
         a_hex = self._check_srp_a(responses["SRP_A"])
         srp = self._srp_state(device.group_key, device.device_key, device.salt, device.verifier, a_hex)
-        parameters = {
-            "SALT": srp.salt_hex,
-            "SRP_B": int_to_hex(srp.B),
-            "SECRET_BLOCK": base64.b64encode(srp.secret_block).decode("ascii"),
-            "DEVICE_KEY": device_key,
-        }
-        return self._issue(sign_in, "DEVICE_PASSWORD_VERIFIER", parameters, srp=srp)
+        parameters = {**srp.challenge_parameters(), "DEVICE_KEY": device_key}
+        return self.issue(sign_in, "DEVICE_PASSWORD_VERIFIER", parameters, srp=srp)
 
     def _answer_device_verifier(
         self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]
@@ -918,7 +872,7 @@ class AuthService:
         sign_in = challenge.sign_in
         assert challenge.srp is not None
         if str(responses["DEVICE_KEY"]) != challenge.srp.srp_user_id:
-            raise errors.NotAuthorizedException(_INVALID_SESSION)
+            raise errors.NotAuthorizedException(INVALID_SESSION)
         device = self.devices.confirmed(challenge.srp.srp_user_id, (sign_in.user_pool_id, sign_in.sub))
         if not self._srp_ok(challenge.srp, responses):
             raise errors.NotAuthorizedException(INCORRECT)
@@ -932,8 +886,8 @@ class AuthService:
     # ===== after each step ================================================================================
     def _advance(self, sign_in: SignIn) -> Response:
         """The next challenge of this sign-in, or its tokens."""
-        pool, client, user = self._signed_in_user(sign_in)
-        status = str(user.status.value if isinstance(user.status, UserStatus) else user.status)
+        pool, client, user = self.signed_in_user(sign_in)
+        status = _rules.user_status(user)
         if status == "UNCONFIRMED":
             raise errors.UserNotConfirmedException("User is not confirmed.")
         if status == "RESET_REQUIRED":
@@ -948,7 +902,7 @@ class AuthService:
             self.devices.confirmed(
                 sign_in.device_key, (pool.id, user.id)
             )  # ResourceNotFoundException if unknown
-            return self._issue(sign_in, "DEVICE_SRP_AUTH")
+            return self.issue(sign_in, "DEVICE_SRP_AUTH")
         if "mfa" not in sign_in.done and not sign_in.skip_mfa:
             step = self._mfa_step(sign_in, pool, user)
             if step is not None:
@@ -974,120 +928,6 @@ class AuthService:
                 "DeviceGroupKey": new_device.group_key,
             }
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
-
-    # ===== TOTP and MFA settings ==========================================================================
-    def _new_totp_secret(self) -> str:
-        return base64.b32encode(self.state.random_bytes(20)).decode("ascii")
-
-    def associate_software_token(self, params: Mapping[str, Any]) -> Response:
-        """AssociateSoftwareToken with a Session (MFA_SETUP) or an AccessToken."""
-        token, session = params.get("AccessToken"), params.get("Session")
-        if bool(token) == bool(session):
-            raise errors.InvalidParameterException("Provide either AccessToken or Session, not both")
-        if session:
-            _, challenge = self._take(session)
-            if challenge.challenge != "MFA_SETUP":
-                raise errors.NotAuthorizedException(_INVALID_SESSION)
-            pool, _client, _user = self._signed_in_user(challenge.sign_in)
-            if not self.pool_allows(pool, "SOFTWARE_TOKEN_MFA"):
-                raise errors.SoftwareTokenMFANotFoundException(
-                    "Software Token MFA is not enabled for the user pool."
-                )
-            secret = self._new_totp_secret()
-            response = self._issue(challenge.sign_in, "MFA_SETUP", totp_secret=secret)
-            return {"SecretCode": secret, "Session": response["Session"]}
-        pool, _user, key = self.token_user(token)
-        if not self.pool_allows(pool, "SOFTWARE_TOKEN_MFA"):
-            raise errors.SoftwareTokenMFANotFoundException(
-                "Software Token MFA is not enabled for the user pool."
-            )
-        secret = self._new_totp_secret()
-        self.state.secrets_for(key).pending_totp_secret = secret
-        return {"SecretCode": secret}
-
-    def verify_software_token(self, params: Mapping[str, Any]) -> Response:
-        """VerifySoftwareToken with a Session (MFA_SETUP) or an AccessToken."""
-        _rules.require(params, "UserCode")
-        token, session = params.get("AccessToken"), params.get("Session")
-        if bool(token) == bool(session):
-            raise errors.InvalidParameterException("Provide either AccessToken or Session, not both")
-        mismatch = errors.EnableSoftwareTokenMFAException("Code mismatch and fail enable Software Token MFA")
-        if session:
-            handle, challenge = self._take(session)
-            if challenge.challenge != "MFA_SETUP" or challenge.totp_secret is None or challenge.totp_verified:
-                raise errors.NotAuthorizedException(_INVALID_SESSION)
-            sign_in = challenge.sign_in
-            key = (sign_in.user_pool_id, sign_in.sub)
-            if not self.totp_ok(key, challenge.totp_secret, params["UserCode"]):
-                self._give_back(handle, challenge)
-                raise mismatch
-            _pool, _client, user = self._signed_in_user(sign_in)
-            self._activate_totp(key, user, challenge.totp_secret, enable=True)
-            response = self._issue(
-                sign_in, "MFA_SETUP", totp_secret=challenge.totp_secret, totp_verified=True
-            )
-            return {"Status": "SUCCESS", "Session": response["Session"]}
-        _pool, user, key = self.token_user(token)
-        secrets_ = self.state.secrets_for(key)
-        pending = secrets_.pending_totp_secret
-        if pending is None:
-            raise errors.SoftwareTokenMFANotFoundException(
-                "Software Token MFA has not been associated with the user."
-            )
-        if not self.totp_ok(key, pending, params["UserCode"]):
-            raise mismatch
-        self._activate_totp(key, user, pending, enable=False)
-        return {"Status": "SUCCESS"}
-
-    def _activate_totp(self, key: UserKey, user: CognitoIdpUser, secret: str, *, enable: bool) -> None:
-        secrets_ = self.state.secrets_for(key)
-        secrets_.totp_secret = secret
-        secrets_.pending_totp_secret = None
-        user.token_verified = True
-        if enable:
-            user.software_token_mfa_enabled = True
-            if not user.preferred_mfa_setting:
-                user.preferred_mfa_setting = "SOFTWARE_TOKEN_MFA"
-
-    def set_user_mfa_preference(self, params: Mapping[str, Any], *, admin: bool) -> Response:
-        """SetUserMFAPreference / AdminSetUserMFAPreference, stored on moto's user (email MFA: here)."""
-        if admin:
-            pool, user = self.admin_user(params)
-            key: UserKey = (pool.id, user.id)
-        else:
-            _rules.require(params, "AccessToken")
-            pool, user, key = self.token_user(params["AccessToken"])
-        settings = {
-            "SMS_MFA": params.get("SMSMfaSettings"),
-            "SOFTWARE_TOKEN_MFA": params.get("SoftwareTokenMfaSettings"),
-            "EMAIL_OTP": params.get("EmailMfaSettings"),
-        }
-        preferred = [f for f, s in settings.items() if isinstance(s, dict) and s.get("PreferredMfa")]
-        if len(preferred) > 1:
-            raise errors.InvalidParameterException("Only one MFA method can be preferred")
-        secrets_ = self.state.secrets_for(key)
-        totp = settings["SOFTWARE_TOKEN_MFA"]
-        if isinstance(totp, dict) and totp.get("Enabled") and secrets_.totp_secret is None:
-            raise errors.InvalidParameterException("User has not verified software token mfa")
-        for factor, setting in settings.items():
-            if not isinstance(setting, dict) or "Enabled" not in setting:
-                continue
-            enabled = bool(setting["Enabled"])
-            if factor == "SMS_MFA":
-                user.sms_mfa_enabled = enabled
-            elif factor == "SOFTWARE_TOKEN_MFA":
-                user.software_token_mfa_enabled = enabled
-            else:
-                secrets_.email_mfa_enabled = enabled
-            current = "EMAIL_OTP" if secrets_.email_mfa_preferred else (user.preferred_mfa_setting or "")
-            if current == factor and (not enabled or setting.get("PreferredMfa") is False):
-                user.preferred_mfa_setting = ""
-                secrets_.email_mfa_preferred = False
-        if preferred:
-            choice = preferred[0]
-            secrets_.email_mfa_preferred = choice == "EMAIL_OTP"
-            user.preferred_mfa_setting = "" if choice == "EMAIL_OTP" else choice
-        return {}
 
     _handlers: dict[str, Any] = {
         "PASSWORD_VERIFIER": _answer_password_verifier,

@@ -147,7 +147,8 @@ class TokenIssuer:
 
         Raises:
             NotAuthorizedException: unknown, revoked, expired, issued to another client, or the sign-in
-                was device-tracked and ``device_key`` is not that device ("Invalid Refresh Token").
+                was device-tracked and ``device_key`` is not that device, or that device was forgotten
+                since ("Invalid Refresh Token").
         """
         record = self.state.refresh_tokens.get(token) if isinstance(token, str) else None
         if record is None or record.client_id != client_id:
@@ -156,8 +157,10 @@ class TokenIssuer:
             raise errors.NotAuthorizedException("Refresh Token has been revoked")
         if self.state.now() >= record.expires_at:
             raise errors.NotAuthorizedException("Refresh Token has expired")
-        if record.device_key is not None and device_key != record.device_key:
-            raise errors.NotAuthorizedException("Invalid Refresh Token")
+        if record.device_key is not None:
+            device = self.state.devices.get(record.device_key)  # ForgetDevice removes it
+            if device_key != record.device_key or device is None or device.user != record.user:
+                raise errors.NotAuthorizedException("Invalid Refresh Token")
         return record
 
     # ----- revoking ------------------------------------------------------------------------------------

@@ -24,9 +24,10 @@ from .. import errors
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
 
-__all__ = ["MotoBackend", "MotoReply", "TARGET_PREFIX"]
+__all__ = ["MotoBackend", "MotoReply", "TARGET_PREFIX", "JSON_CONTENT_TYPE", "error_reply"]
 
 TARGET_PREFIX = "AWSCognitoIdentityProviderService"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
 #: (status, headers, body) of one moto answer.
 MotoReply = tuple[int, list[tuple[str, str]], bytes]
@@ -64,7 +65,7 @@ class MotoBackend:
         """
         sent = {k: v for k, v in (headers or {}).items() if k.lower() not in _REPLACED_HEADERS}
         sent["X-Amz-Target"] = f"{TARGET_PREFIX}.{operation}"
-        sent["Content-Type"] = "application/x-amz-json-1.1"
+        sent["Content-Type"] = JSON_CONTENT_TYPE
         if not any(k.lower() == "authorization" for k in sent):
             sent["Authorization"] = (
                 f"AWS4-HMAC-SHA256 Credential=LOCALPOOL/20240101/{region}/cognito-idp/aws4_request, "
@@ -89,7 +90,7 @@ class MotoBackend:
                 if close is not None:
                     close()
         except NotImplementedError:
-            return _error_reply(
+            return error_reply(
                 400, "UnsupportedOperationException", f"{operation} is not supported by the local user pool"
             )
         kept = [(k, v) for k, v in started["headers"] if k.lower() in _KEPT_HEADERS]
@@ -143,6 +144,7 @@ class MotoBackend:
                 pass
 
 
-def _error_reply(status: int, code: str, message: str) -> MotoReply:
+def error_reply(status: int, code: str, message: str) -> MotoReply:
+    """A Cognito error answer: ``{"__type": code, "message": ...}`` with ``x-amzn-ErrorType``."""
     body = json.dumps({"__type": code, "message": message}).encode()
-    return status, [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", f"{code}:")], body
+    return status, [("Content-Type", JSON_CONTENT_TYPE), ("x-amzn-ErrorType", f"{code}:")], body

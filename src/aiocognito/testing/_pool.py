@@ -1,11 +1,19 @@
 """``LocalUserPool``: Cognito's wire protocol on 127.0.0.1, moto underneath, a faithful auth surface on top.
 
 One aiohttp server answers ``POST /`` (JSON 1.1, ``X-Amz-Target: AWSCognitoIdentityProviderService.<Op>``).
-The authentication surface is answered here (see ``_auth``, ``_devices``, ``_token_ops``); every other
-operation goes to moto's cognito-idp app, called in-process. Before an operation reaches moto, its
-``AccessToken`` must be one of ours and not revoked, and a ``SecretHash`` must be right for clients with a
-secret. ``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
+The authentication surface is answered here (see ``_auth``, ``_mfa``, ``_devices``, ``_token_ops``), and
+so are the sign-up and recovery codes (``_codes``); every other operation goes to moto's cognito-idp app,
+called in-process. Before an operation reaches moto, its ``AccessToken`` must be one of ours and not
+revoked. ``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
 ``iss = {endpoint_url}/{user_pool_id}`` (the local issuer).
+
+What the pool keeps beside moto (moto would drop it):
+
+* email MFA: moto ignores ``EmailMfaConfiguration``, so SetUserPoolMfaConfig's is kept here (per pool,
+  cleared when MFA is turned off or it is left out) and added to the answers of SetUserPoolMfaConfig and
+  GetUserPoolMfaConfig; users' email-MFA switches are kept here too (see ``_mfa``);
+* AdminCreateUser without a TemporaryPassword: moto stores no password, Cognito makes one up. So does the
+  pool (sent as the invitation unless ``MessageAction`` is ``SUPPRESS``).
 
 Errors are Cognito's: HTTP 400 ``{"__type": "<Code>", "message": "..."}`` with ``x-amzn-ErrorType``.
 """
@@ -15,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -30,10 +37,12 @@ from .. import errors
 from .._errors import ServiceError
 from . import _rules
 from ._auth import AuthService
+from ._codes import CodeService
+from ._constants import LOCAL_CREDENTIALS
 from ._devices import DeviceService
 from ._faults import FaultEvent, FaultInjector, FaultPlan
 from ._issuer import TokenIssuer
-from ._moto import TARGET_PREFIX, MotoBackend, MotoReply
+from ._moto import JSON_CONTENT_TYPE, TARGET_PREFIX, MotoBackend, MotoReply, error_reply
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
 from ._token_ops import TokenOperations
 
@@ -44,12 +53,6 @@ __all__ = ["LocalUserPool", "AppClient", "serve"]
 
 logger = logging.getLogger("aiocognito.testing")
 
-_JSON = "application/x-amz-json-1.1"
-_SECRET_HASH_OPERATIONS = frozenset(
-    {"SignUp", "ConfirmSignUp", "ForgotPassword", "ConfirmForgotPassword", "ResendConfirmationCode"}
-)
-_DUMMY_CREDENTIALS = ("LOCALPOOLACCESSKEY", "local-pool-secret-key")
-
 
 @dataclass(frozen=True)
 class AppClient:
@@ -58,11 +61,6 @@ class AppClient:
     user_pool_id: str
     client_id: str
     client_secret: str | None = field(default=None, repr=False)
-
-
-def _error_reply(status: int, code: str, message: str) -> MotoReply:
-    body = json.dumps({"__type": code, "message": message}).encode()
-    return status, [("Content-Type", _JSON), ("x-amzn-ErrorType", f"{code}:")], body
 
 
 class LocalUserPool:
@@ -108,20 +106,21 @@ class LocalUserPool:
         self._auth = AuthService(self._state, self._issuer, self._devices)
         self._devices.auth = self._auth
         self._tokens = TokenOperations(self._state, self._issuer, self._auth)
+        self._codes = CodeService(self._state, self._auth)
         self._injector: FaultInjector | None = FaultInjector(faults) if faults else None
         self._runner: web.AppRunner | None = None
         self._closed = False
         self.request_count = 0
-        a, d, t = self._auth, self._devices, self._tokens
+        a, m, d, t, c = self._auth, self._auth.mfa, self._devices, self._tokens, self._codes
         self._own: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "InitiateAuth": lambda p: a.initiate_auth(p, admin=False),
             "AdminInitiateAuth": lambda p: a.initiate_auth(p, admin=True),
             "RespondToAuthChallenge": lambda p: a.respond_to_auth_challenge(p, admin=False),
             "AdminRespondToAuthChallenge": lambda p: a.respond_to_auth_challenge(p, admin=True),
-            "AssociateSoftwareToken": a.associate_software_token,
-            "VerifySoftwareToken": a.verify_software_token,
-            "SetUserMFAPreference": lambda p: a.set_user_mfa_preference(p, admin=False),
-            "AdminSetUserMFAPreference": lambda p: a.set_user_mfa_preference(p, admin=True),
+            "AssociateSoftwareToken": m.associate_software_token,
+            "VerifySoftwareToken": m.verify_software_token,
+            "SetUserMFAPreference": lambda p: m.set_user_mfa_preference(p, admin=False),
+            "AdminSetUserMFAPreference": lambda p: m.set_user_mfa_preference(p, admin=True),
             "ConfirmDevice": d.confirm_device,
             "UpdateDeviceStatus": lambda p: d.update_device_status(p, admin=False),
             "AdminUpdateDeviceStatus": lambda p: d.update_device_status(p, admin=True),
@@ -136,6 +135,11 @@ class LocalUserPool:
             "GlobalSignOut": lambda p: t.global_sign_out(p, admin=False),
             "AdminUserGlobalSignOut": lambda p: t.global_sign_out(p, admin=True),
             "GetUser": t.get_user,
+            "SignUp": c.sign_up,
+            "ConfirmSignUp": c.confirm_sign_up,
+            "ResendConfirmationCode": c.resend_confirmation_code,
+            "ForgotPassword": c.forgot_password,
+            "ConfirmForgotPassword": c.confirm_forgot_password,
         }
 
     def __repr__(self) -> str:
@@ -194,7 +198,7 @@ class LocalUserPool:
         from .._client import CognitoClient
 
         options.setdefault("region", self.region)
-        options.setdefault("credentials", _DUMMY_CREDENTIALS)
+        options.setdefault("credentials", LOCAL_CREDENTIALS)
         return CognitoClient(endpoint_url=self.endpoint_url, **options)
 
     # ===== faults and time ================================================================================
@@ -406,14 +410,14 @@ class LocalUserPool:
         request_id = str(uuid.uuid4())
         if prefix != TARGET_PREFIX or not operation:
             return self._web_reply(
-                _error_reply(400, "UnknownOperationException", "Unknown operation"), request_id
+                error_reply(400, "UnknownOperationException", "Unknown operation"), request_id
             )
         injector = self._injector
         fault = injector.decide(operation, time.monotonic()) if injector else None
         if fault == "throttle":
-            return self._web_reply(_error_reply(400, "TooManyRequestsException", "Rate exceeded"), request_id)
+            return self._web_reply(error_reply(400, "TooManyRequestsException", "Rate exceeded"), request_id)
         if fault == "error":
-            reply = _error_reply(500, "InternalErrorException", "An internal error occurred (injected).")
+            reply = error_reply(500, "InternalErrorException", "An internal error occurred (injected).")
             return self._web_reply(reply, request_id)
         if fault == "drop":
             return self._drop(request)
@@ -430,7 +434,7 @@ class LocalUserPool:
         response = web.Response(status=status, body=payload)
         for key, value in headers:
             response.headers[key] = value
-        response.headers.setdefault("Content-Type", _JSON)
+        response.headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
         response.headers["x-amzn-RequestId"] = request_id
         return response
 
@@ -470,23 +474,23 @@ class LocalUserPool:
             except ValueError:
                 params = None
             if not isinstance(params, dict):
-                return _error_reply(400, "SerializationException", "The request body is not a JSON object")
+                return error_reply(400, "SerializationException", "The request body is not a JSON object")
             handler = self._own.get(operation)
             if handler is not None:
                 result = handler(params)
-                return 200, [("Content-Type", _JSON)], json.dumps(result).encode()
+                return 200, [("Content-Type", JSON_CONTENT_TYPE)], json.dumps(result).encode()
             self._before_moto(operation, params)
             region = self._region_for(params)
             reply = self._moto.call(operation, body, region=region, headers=headers)
             if reply[0] == 200:
-                self._after_moto(operation, params)
+                reply = self._after_moto(operation, params, reply)
             return reply
         except ServiceError as exc:
             status = exc.status or (500 if exc.code in ("InternalErrorException",) else 400)
-            return _error_reply(status, exc.code, exc.message)
+            return error_reply(status, exc.code, exc.message)
         except Exception:  # a bug here must look like Cognito's 500, not kill the connection
             logger.exception("local user pool failed on %s", operation)
-            return _error_reply(500, "InternalErrorException", "Internal error in the local user pool")
+            return error_reply(500, "InternalErrorException", "Internal error in the local user pool")
 
     def _region_for(self, params: Mapping[str, Any]) -> str:
         pool_id = params.get("UserPoolId")
@@ -497,12 +501,9 @@ class LocalUserPool:
     def _before_moto(self, operation: str, params: Mapping[str, Any]) -> None:
         if "AccessToken" in params:
             self._auth.token_user(params["AccessToken"])
-        if operation in _SECRET_HASH_OPERATIONS:
-            _rules.require(params, "ClientId")
-            _pool, client = self._auth.client(params["ClientId"])
-            _rules.check_secret_hash(client, params.get("Username"), params.get("SecretHash"))
 
-    def _after_moto(self, operation: str, params: Mapping[str, Any]) -> None:
+    def _after_moto(self, operation: str, params: Mapping[str, Any], reply: MotoReply) -> MotoReply:
+        """What the pool adds to a successful moto operation; returns the (possibly amended) reply."""
         if operation == "SetUserPoolMfaConfig":
             pool_id = str(params.get("UserPoolId"))
             email = params.get("EmailMfaConfiguration")
@@ -510,31 +511,40 @@ class LocalUserPool:
                 self._state.email_mfa_pools[pool_id] = dict(email)
             else:
                 self._state.email_mfa_pools.pop(pool_id, None)
-        elif operation == "AdminCreateUser" and params.get("MessageAction") != "SUPPRESS":
-            self._send_invitation(params)
-        elif operation == "ForgotPassword":
-            found = self._moto.app_client(str(params.get("ClientId")))
-            user = _rules.resolve_user(found[0], str(params.get("Username"))) if found else None
-            if found and user is not None and user.confirmation_code:
-                self._send_to_user(found[0].id, user, "FORGOT_PASSWORD", user.confirmation_code)
+            return self._with_email_mfa(pool_id, reply)
+        if operation == "GetUserPoolMfaConfig":
+            return self._with_email_mfa(str(params.get("UserPoolId")), reply)
+        if operation == "AdminCreateUser":
+            self._invite(params)
+        return reply
 
-    def _send_invitation(self, params: Mapping[str, Any]) -> None:
-        """AdminCreateUser's invitation: a temporary password (generated when none was given)."""
+    def _with_email_mfa(self, pool_id: str, reply: MotoReply) -> MotoReply:
+        """Add the pool's EmailMfaConfiguration (kept here: moto drops it) to an MFA-config answer."""
+        email = self._state.email_mfa_pools.get(pool_id)
+        if email is None:
+            return reply
+        status, headers, payload = reply
+        body = json.loads(payload) if payload else {}
+        body["EmailMfaConfiguration"] = email
+        return status, headers, json.dumps(body).encode()
+
+    def _invite(self, params: Mapping[str, Any]) -> None:
+        """AdminCreateUser: a temporary password when none was given (as Cognito), sent unless SUPPRESS."""
         pool = self._moto.user_pool(str(params.get("UserPoolId")))
         user = _rules.resolve_user(pool, str(params.get("Username"))) if pool else None
         if pool is None or user is None:
             return
         if not user.password:
-            alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-            user.password = "Aa1!" + "".join(secrets.choice(alphabet) for _ in range(12))
-        self._send_to_user(pool.id, user, "TEMPORARY_PASSWORD", user.password)
-
-    def _send_to_user(self, user_pool_id: str, user: Any, purpose: str, code: str) -> None:
+            user.password = self._state.temporary_password()
+        if params.get("MessageAction") == "SUPPRESS":
+            return
         attrs = _rules.attributes(user)
         medium, destination = (
             ("EMAIL", attrs["email"]) if attrs.get("email") else ("SMS", attrs.get("phone_number", ""))
         )
-        self._auth.send(medium, destination or user.username, user_pool_id, user.username, purpose, code)
+        self._state.send(
+            medium, destination or user.username, pool.id, user.username, "TEMPORARY_PASSWORD", user.password
+        )
 
 
 async def serve(host: str = "127.0.0.1", port: int = 9229) -> None:

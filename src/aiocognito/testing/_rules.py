@@ -29,14 +29,19 @@ __all__ = [
     "prevents_user_existence_errors",
     "resolve_user",
     "attributes",
+    "user_status",
     "device_tracking",
     "check_password_policy",
     "mask_destination",
+    "code_delivery",
     "INCORRECT",
+    "INVALID_SESSION",
 ]
 
 #: Cognito's answer to every wrong credential in a sign-in (password, SRP signature, TIMESTAMP...).
 INCORRECT = "Incorrect username or password."
+#: A Session that is unknown, or answered by another user, client, API or challenge.
+INVALID_SESSION = "Invalid session for the user."
 
 _DEFAULT_FLOWS = frozenset({"ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_CUSTOM_AUTH"})
 _LEGACY_FLOWS = frozenset({"ADMIN_NO_SRP_AUTH", "CUSTOM_AUTH_FLOW_ONLY", "USER_PASSWORD_AUTH"})
@@ -163,6 +168,11 @@ def attributes(user: CognitoIdpUser) -> dict[str, str]:
     return {a["Name"]: a["Value"] for a in user.attributes}
 
 
+def user_status(user: CognitoIdpUser) -> str:
+    """The user's status as Cognito names it (``CONFIRMED``, ``UNCONFIRMED``, ...)."""
+    return str(getattr(user.status, "value", user.status))
+
+
 def _case_sensitive(pool: CognitoIdpUserPool) -> bool:
     config = pool.extended_config.get("UsernameConfiguration") or {}
     return bool(config.get("CaseSensitive", True))
@@ -234,3 +244,12 @@ def mask_destination(medium: str, value: str) -> str:
         return "+" + "*" * max(0, len(value) - 5) + value[-4:]
     local, _, domain = value.partition("@")
     return f"{local[:1]}***@{domain[:1]}***"
+
+
+def code_delivery(medium: str, destination: str) -> dict[str, str]:
+    """A ``CodeDeliveryDetails`` member: where a code went, masked."""
+    return {
+        "Destination": mask_destination(medium, destination),
+        "DeliveryMedium": medium,
+        "AttributeName": "email" if medium == "EMAIL" else "phone_number",
+    }

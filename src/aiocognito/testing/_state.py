@@ -1,21 +1,25 @@
 """The local pool's own state: only what moto does not keep (the auth protocol's state).
 
 Users, pools and app clients live in moto. Here: SRP verifiers derived from moto's stored password,
-challenge sessions, devices, TOTP secrets, issued tokens and the outbox. Everything about a user is keyed
+challenge sessions, devices, TOTP secrets, sign-up and recovery codes, issued tokens and the outbox. Everything about a user is keyed
 by ``(user_pool_id, sub)``, so a user deleted and created again under the same name starts clean.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .._srp import int_to_hex
 from ._jwt import KeyRing
-from ._moto import MotoBackend
+
+if TYPE_CHECKING:  # this module is imported without moto (aiocognito.testing's light exports)
+    from ._moto import MotoBackend
 
 __all__ = [
     "UserKey",
@@ -26,6 +30,7 @@ __all__ = [
     "UserSecrets",
     "RefreshRecord",
     "AccessRecord",
+    "PendingCode",
     "OutboxMessage",
     "CustomChallenge",
     "CustomChallengeFactory",
@@ -82,6 +87,14 @@ class SrpState:
     salt_hex: str
     secret_block: bytes = field(repr=False)
     A_hex: str = field(repr=False)  # noqa: N815
+
+    def challenge_parameters(self) -> dict[str, str]:
+        """SALT, SRP_B and SECRET_BLOCK, as PASSWORD_VERIFIER and DEVICE_PASSWORD_VERIFIER carry them."""
+        return {
+            "SALT": self.salt_hex,
+            "SRP_B": int_to_hex(self.B),
+            "SECRET_BLOCK": base64.b64encode(self.secret_block).decode("ascii"),
+        }
 
 
 @dataclass
@@ -161,6 +174,16 @@ class AccessRecord:
     revoked: bool = False
 
 
+@dataclass
+class PendingCode:
+    """A sign-up or password-recovery code sent to a user: only the latest one counts, and only once."""
+
+    code: str = field(repr=False)
+    expires_at: float
+    attribute: str  # the attribute the code went to ("email" / "phone_number"): confirming verifies it
+    used: bool = False
+
+
 @dataclass(frozen=True)
 class OutboxMessage:
     """A message the pool "sent": an SMS or email carrying a code."""
@@ -169,7 +192,8 @@ class OutboxMessage:
     destination: str
     user_pool_id: str
     username: str
-    purpose: str  # "SMS_MFA", "EMAIL_OTP", "SMS_OTP", "CUSTOM_CHALLENGE", "TEMPORARY_PASSWORD", ...
+    #: "SMS_MFA", "EMAIL_OTP", "SMS_OTP", "CUSTOM_CHALLENGE", "TEMPORARY_PASSWORD", "SIGN_UP", "FORGOT_PASSWORD"
+    purpose: str
     code: str = field(repr=False)
     sent_at: float = 0.0
 
@@ -203,7 +227,8 @@ class PoolState:
         self.refresh_tokens: dict[str, RefreshRecord] = {}
         self.access_tokens: dict[str, AccessRecord] = {}
         self.outbox: list[OutboxMessage] = []
-        self.email_mfa_pools: dict[str, dict[str, Any]] = {}
+        self.codes: dict[tuple[UserKey, str], PendingCode] = {}  # (user, "SIGN_UP" | "FORGOT_PASSWORD")
+        self.email_mfa_pools: dict[str, dict[str, Any]] = {}  # pool id -> EmailMfaConfiguration
 
     def __repr__(self) -> str:
         return (
@@ -227,11 +252,22 @@ class PoolState:
 
     def token(self, nbytes: int = 48) -> str:
         """An opaque random string (sessions, refresh tokens)."""
-        import base64
-
         return base64.urlsafe_b64encode(self.random_bytes(nbytes)).rstrip(b"=").decode("ascii")
 
     def code(self, digits: int = 6) -> str:
         """A random numeric code."""
         value = int.from_bytes(self.random_bytes(8), "big") % (10**digits)
         return f"{value:0{digits}d}"
+
+    def temporary_password(self) -> str:
+        """A random password that meets Cognito's default policy (for invitations)."""
+        alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+        return "Aa1!" + "".join(alphabet[b % len(alphabet)] for b in self.random_bytes(12))
+
+    def send(
+        self, medium: str, destination: str, user_pool_id: str, username: str, purpose: str, code: str
+    ) -> None:
+        """Put a message into the outbox."""
+        self.outbox.append(
+            OutboxMessage(medium, destination, user_pool_id, username, purpose, code, sent_at=self.now())
+        )

@@ -83,10 +83,8 @@ class TokenOperations:
     def get_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _rules.require(params, "AccessToken")
         pool, user, _key = self.auth.token_user(params["AccessToken"])
-        factors = self.auth.enabled_factors(pool, user)
-        preferred = user.preferred_mfa_setting or (
-            "EMAIL_OTP" if self.state.secrets_for((pool.id, user.id)).email_mfa_preferred else ""
-        )
+        factors = self.auth.mfa.enabled_factors(pool, user)
+        preferred = self.auth.mfa.preferred_factor(pool, user)
         response: dict[str, Any] = {
             "Username": user.username,
             "UserAttributes": list(user.attributes),

@@ -12,6 +12,8 @@ USER_SRP_AUTH and refresh, and have no secret. ``endpoint_url`` alone points the
 endpoint, such as ``aiocognito local``, where the pool and client are created. The exit code is 0 when
 every step passed, 1 when one failed, 2 for bad arguments.
 
+Only the local mode needs the ``local`` extra (moto): the local pool is imported when that mode starts it.
+
 Nothing secret is printed: no password, token, session or TOTP secret.
 """
 
@@ -23,7 +25,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import aiohttp
 import pyotp
@@ -33,13 +35,14 @@ from .._errors import CognitoError, redact
 from .._retry import RetryPolicy
 from .._session import MfaCodeRequired, NewPasswordRequired, Session, SignedIn, Step, TotpSetupRequired
 from .._verifier import TokenVerifier
-from ._pool import LocalUserPool
+from ._constants import LOCAL_CREDENTIALS
 
-__all__ = ["run_demo"]
+if TYPE_CHECKING:
+    from ._pool import LocalUserPool
+
+__all__ = ["run_demo", "uses_local_pool"]
 
 T = TypeVar("T")
-
-_LOCAL_CREDENTIALS = ("LOCALPOOLACCESSKEY", "local-pool-secret-key")
 
 
 class _StepFailed(Exception):
@@ -65,7 +68,7 @@ class _Journey:
         began = time.perf_counter()
         try:
             value, detail = await action()
-        except (CognitoError, AssertionError, OSError, ValueError, LookupError) as exc:
+        except (CognitoError, AssertionError, OSError, ValueError, LookupError, ImportError) as exc:
             message = redact(str(exc) or type(exc).__name__)
             self._line("FAIL", title, f"{type(exc).__name__}: {message}", time.perf_counter() - began)
             raise _StepFailed(title) from exc
@@ -88,6 +91,11 @@ def _check(condition: bool, message: str) -> None:
         raise AssertionError(message)
 
 
+def uses_local_pool(endpoint_url: str | None, user_pool_id: str | None) -> bool:
+    """Whether the demo starts a local pool in this process (then it needs the ``local`` extra)."""
+    return endpoint_url is None and user_pool_id is None
+
+
 async def run_demo(
     *,
     endpoint_url: str | None = None,
@@ -102,7 +110,7 @@ async def run_demo(
     journey = _Journey(out)
     target = (
         "a local user pool in this process"
-        if endpoint_url is None and user_pool_id is None
+        if uses_local_pool(endpoint_url, user_pool_id)
         else (f"user pool {user_pool_id}" if user_pool_id else endpoint_url)
     )
     print(f"aiocognito demo against {target}", file=out, flush=True)
@@ -124,10 +132,12 @@ async def _journey(
     user_pool_id: str | None,
     client_id: str | None,
 ) -> None:
-    local_mode = endpoint_url is None and user_pool_id is None
+    local_mode = uses_local_pool(endpoint_url, user_pool_id)
     if local_mode:
 
         async def start() -> tuple[LocalUserPool, str]:
+            from ._pool import LocalUserPool  # the 'local' extra: only this mode needs it
+
             pool = await LocalUserPool().start()
             stack.push_async_callback(pool.close)
             return pool, pool.endpoint_url
@@ -135,7 +145,7 @@ async def _journey(
         endpoint_url = (await journey.run("start a local user pool", start)).endpoint_url
 
     region = user_pool_id.split("_", 1)[0] if user_pool_id else "us-east-1"
-    credentials = _LOCAL_CREDENTIALS if user_pool_id is None else None
+    credentials = LOCAL_CREDENTIALS if user_pool_id is None else None
     cognito = CognitoClient(
         region=region,
         endpoint_url=endpoint_url,

@@ -1,0 +1,221 @@
+"""Sign-up and password-recovery codes: SignUp, ConfirmSignUp, ResendConfirmationCode, ForgotPassword and
+ConfirmForgotPassword.
+
+moto accepts any confirmation code (it checks only codes that start with ``moto-confirmation-code:``) and
+has no ResendConfirmationCode. Here, as Cognito does:
+
+* SignUp sends a 6-digit code, valid for 24 hours, when the pool verifies the user's phone number or email
+  (``AutoVerifiedAttributes``; the phone number when both); ResendConfirmationCode sends a new one.
+* ForgotPassword sends a 6-digit code, valid for 1 hour, through the first usable mechanism of the pool's
+  ``AccountRecoverySetting`` (by default a verified phone number, then a verified email).
+* Only the latest code of each kind counts. A wrong code gives CodeMismatchException, an expired one
+  ExpiredCodeException ("Invalid code provided, please request a code again.").
+* A code works once. A used recovery code gives ExpiredCodeException like an expired one (it is no
+  longer valid, and the message says what to do, as moto and Cognito both answer a stale code). A second
+  ConfirmSignUp meets a confirmed user: NotAuthorizedException "User cannot be confirmed. Current status
+  is CONFIRMED", Cognito's answer (the status is checked before the code).
+* A refused attempt (wrong code, a new password that breaks the policy) leaves the code usable.
+* Confirming a sign-up verifies the attribute the code went to (``email_verified`` / ``phone_number_verified``).
+* With PreventUserExistenceErrors an unknown user gets a made-up CodeDeliveryDetails, and
+  CodeMismatchException when confirming.
+
+Once checked, ConfirmSignUp and ConfirmForgotPassword go to moto (with a code moto accepts), which changes
+the user. The codes are kept in :attr:`PoolState.codes`; messages go to the outbox with the purposes
+``SIGN_UP`` and ``FORGOT_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from moto.cognitoidp.models import UserStatus
+
+from .. import errors
+from . import _rules
+from ._state import PendingCode, PoolState
+
+if TYPE_CHECKING:
+    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+
+    from ._auth import AuthService
+
+__all__ = ["CodeService", "SIGN_UP", "FORGOT_PASSWORD"]
+
+SIGN_UP = "SIGN_UP"
+FORGOT_PASSWORD = "FORGOT_PASSWORD"
+_LIFETIME = {SIGN_UP: 24 * 3600.0, FORGOT_PASSWORD: 3600.0}
+_MISMATCH = "Invalid verification code provided, please try again."
+_EXPIRED = "Invalid code provided, please request a code again."
+_NOT_FOUND = "Username/client id combination not found."
+_LEGACY_RECOVERY = (
+    {"Name": "verified_phone_number", "Priority": 1},
+    {"Name": "verified_email", "Priority": 2},
+)
+
+#: (medium, attribute, destination) of one code.
+_Target = tuple[str, str, str]
+
+
+def verification_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Target | None:
+    """Where a sign-up code goes: the phone number or email the pool verifies (phone first), or None."""
+    auto = pool.extended_config.get("AutoVerifiedAttributes") or []
+    attrs = _rules.attributes(user)
+    if "phone_number" in auto and attrs.get("phone_number"):
+        return "SMS", "phone_number", attrs["phone_number"]
+    if "email" in auto and attrs.get("email"):
+        return "EMAIL", "email", attrs["email"]
+    return None
+
+
+def recovery_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Target:
+    """Where a password-recovery code goes, following the pool's AccountRecoverySetting."""
+    setting = pool.extended_config.get("AccountRecoverySetting") or {}
+    mechanisms = sorted(setting.get("RecoveryMechanisms") or _LEGACY_RECOVERY, key=lambda m: m["Priority"])
+    attrs = _rules.attributes(user)
+
+    def verified(name: str) -> bool:
+        return bool(attrs.get(name)) and attrs.get(f"{name}_verified", "").lower() == "true"
+
+    for mechanism in mechanisms:
+        name = mechanism["Name"]
+        if name == "admin_only":
+            raise errors.NotAuthorizedException("Contact administrator to reset password.")
+        if name == "verified_phone_number" and verified("phone_number"):
+            return "SMS", "phone_number", attrs["phone_number"]
+        if name == "verified_email" and verified("email"):
+            return "EMAIL", "email", attrs["email"]
+    raise errors.InvalidParameterException(
+        "Cannot reset password for the user as there is no registered/verified email or phone_number"
+    )
+
+
+class CodeService:
+    """The sign-up and password-recovery operations of the local pool."""
+
+    def __init__(self, state: PoolState, auth: AuthService) -> None:
+        self.state = state
+        self.auth = auth  # client lookups
+
+    def __repr__(self) -> str:
+        return f"<CodeService pending={len(self.state.codes)}>"
+
+    # ----- helpers ---------------------------------------------------------------------------------------
+    def _client_and_user(
+        self, params: Mapping[str, Any], *required: str
+    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser | None]:
+        """Pool, client and user of a call (None: unknown, and the client hides that); SECRET_HASH checked."""
+        _rules.require(params, "ClientId", "Username", *required)
+        pool, client = self.auth.client(params["ClientId"])
+        _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
+        user = _rules.resolve_user(pool, str(params["Username"]))
+        if user is None and not _rules.prevents_user_existence_errors(client):
+            raise errors.UserNotFoundException(_NOT_FOUND)
+        return pool, client, user
+
+    def _send_code(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, purpose: str, target: _Target
+    ) -> dict[str, str]:
+        """A new code for ``purpose`` (replacing the last one), sent; returns its CodeDeliveryDetails."""
+        medium, attribute, destination = target
+        code = self.state.code()
+        self.state.codes[((pool.id, user.id), purpose)] = PendingCode(
+            code, self.state.now() + _LIFETIME[purpose], attribute
+        )
+        self.state.send(medium, destination, pool.id, user.username, purpose, code)
+        return _rules.code_delivery(medium, destination)
+
+    def _check_code(
+        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, purpose: str, given: object
+    ) -> PendingCode:
+        pending = self.state.codes.get(((pool.id, user.id), purpose))
+        if pending is None or not hmac.compare_digest(pending.code.encode(), str(given).encode()):
+            raise errors.CodeMismatchException(_MISMATCH)
+        if pending.used or self.state.now() >= pending.expires_at:
+            raise errors.ExpiredCodeException(_EXPIRED)
+        return pending
+
+    @staticmethod
+    def _made_up_delivery(name: object) -> dict[str, str]:
+        """PreventUserExistenceErrors: a plausible CodeDeliveryDetails for a user that does not exist."""
+        text = str(name)
+        return _rules.code_delivery("EMAIL", text if "@" in text else f"{text}@example.com")
+
+    # ----- sign-up ---------------------------------------------------------------------------------------
+    def sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """SignUp: moto creates the UNCONFIRMED user; a code goes out when the pool verifies an attribute."""
+        _rules.require(params, "ClientId", "Username", "Password")
+        pool, client = self.auth.client(params["ClientId"])
+        _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
+        created = self.state.moto.call_json("SignUp", params, region=pool.region)
+        sub = str(created.get("UserSub"))
+        response: dict[str, Any] = {"UserConfirmed": bool(created.get("UserConfirmed")), "UserSub": sub}
+        found = self.auth.user_by_key((pool.id, sub))
+        target = verification_target(pool, found[1]) if found else None
+        if found is not None and target is not None:
+            response["CodeDeliveryDetails"] = self._send_code(pool, found[1], SIGN_UP, target)
+        return response
+
+    def resend_confirmation_code(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """ResendConfirmationCode: a new sign-up code for an unconfirmed user (the old one stops working)."""
+        pool, _client, user = self._client_and_user(params)
+        if user is None:
+            return {"CodeDeliveryDetails": self._made_up_delivery(params["Username"])}
+        if _rules.user_status(user) != "UNCONFIRMED":
+            raise errors.InvalidParameterException("User is already confirmed.")
+        target = verification_target(pool, user)
+        if target is None:
+            raise errors.InvalidParameterException("Auto verification not turned on.")
+        return {"CodeDeliveryDetails": self._send_code(pool, user, SIGN_UP, target)}
+
+    def confirm_sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """ConfirmSignUp: the latest sign-up code, unexpired, for an unconfirmed user."""
+        pool, client, user = self._client_and_user(params, "ConfirmationCode")
+        if user is None:
+            raise errors.CodeMismatchException(_MISMATCH)
+        status = _rules.user_status(user)
+        if status != "UNCONFIRMED":
+            raise errors.NotAuthorizedException(f"User cannot be confirmed. Current status is {status}")
+        pending = self._check_code(pool, user, SIGN_UP, params["ConfirmationCode"])
+        forwarded = {
+            **params,
+            "ClientId": client.id,
+            "Username": user.username,
+            "ConfirmationCode": pending.code,
+        }
+        self.state.moto.call_json("ConfirmSignUp", forwarded, region=pool.region)
+        pending.used = True
+        user.update_attributes([{"Name": f"{pending.attribute}_verified", "Value": "true"}])
+        return {}
+
+    # ----- password recovery -----------------------------------------------------------------------------
+    def forgot_password(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """ForgotPassword: a recovery code to the user's verified phone number or email."""
+        pool, _client, user = self._client_and_user(params)
+        if user is None:
+            return {"CodeDeliveryDetails": self._made_up_delivery(params["Username"])}
+        if not user.enabled:
+            raise errors.NotAuthorizedException("User is disabled.")
+        target = recovery_target(pool, user)
+        return {"CodeDeliveryDetails": self._send_code(pool, user, FORGOT_PASSWORD, target)}
+
+    def confirm_forgot_password(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """ConfirmForgotPassword: the latest recovery code, unexpired and unused, and a valid new password."""
+        pool, client, user = self._client_and_user(params, "ConfirmationCode", "Password")
+        if user is None:
+            raise errors.CodeMismatchException(_MISMATCH)
+        pending = self._check_code(pool, user, FORGOT_PASSWORD, params["ConfirmationCode"])
+        _rules.check_password_policy(pool, str(params["Password"]))
+        # moto checks only codes that start with its own prefix: ours (six digits) passes as it is.
+        forwarded = {
+            **params,
+            "ClientId": client.id,
+            "Username": user.username,
+            "ConfirmationCode": pending.code,
+        }
+        self.state.moto.call_json("ConfirmForgotPassword", forwarded, region=pool.region)
+        pending.used = True
+        if _rules.user_status(user) == "RESET_REQUIRED":
+            user.status = UserStatus.CONFIRMED
+        return {}
