@@ -41,12 +41,13 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+CONSOLE_SCRIPT = Path(sys.executable).with_name("aiocognito")  # [project.scripts] entry point, installed
+
+
 async def cli(tmp_path: Path, *args: str, stdin: str = "", timeout: float = 60) -> Run:
-    """Run ``python -m aiocognito.cli ARGS`` without blocking the loop that serves the local pool."""
+    """Run the installed ``aiocognito`` console script without blocking the loop that serves the pool."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "aiocognito.cli",
+        str(CONSOLE_SCRIPT),
         *args,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -204,7 +205,7 @@ async def test_import_resumes_after_being_killed(local_user_pool: LocalUserPool,
 
     # first run: stopped (SIGTERM) part-way through
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiocognito.cli", *args,
+        str(CONSOLE_SCRIPT), *args,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env=_env(tmp_path),
     )  # fmt: skip
@@ -300,13 +301,19 @@ async def test_errors_are_one_line_and_usage_errors_exit_2(tmp_path: Path) -> No
     assert debug.code == 1 and "Traceback" in debug.stderr
     usage = await cli(tmp_path, "users", "list")
     assert usage.code == 2 and "--user-pool-id" in usage.stderr
+    huge = tmp_path / "huge.csv"
+    huge.write_text("username,email\nbob," + "x" * 200_000 + "\n")
+    bad_csv = await cli(tmp_path, "users", "import", str(huge), "--endpoint-url", "http://127.0.0.1:9",
+                        "--user-pool-id", "us-east-1_x")  # fmt: skip
+    assert bad_csv.code == 1 and "Traceback" not in bad_csv.stderr, bad_csv.stderr
+    assert len(bad_csv.stderr.strip().splitlines()) == 1
 
 
 async def test_local_serves_a_pool_and_demo_passes(tmp_path: Path) -> None:
     from aiocognito import CognitoClient
 
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "aiocognito.cli", "local", "--port", "0",
+        str(CONSOLE_SCRIPT), "local", "--port", "0",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=_env(tmp_path),
     )  # fmt: skip
     try:

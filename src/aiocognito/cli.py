@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import getpass
 import json
@@ -426,7 +427,7 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
 
     if done:
         sys.stderr.write(f"resuming: {len(done)} users were done by an earlier run ({result_file})\n")
-    with open(source, newline="", encoding="utf-8") if source != "-" else _stdin() as lines:
+    with open(source, newline="", encoding="utf-8") if source != "-" else contextlib.nullcontext(sys.stdin) as lines:
         try:
             parsed = bulk.rows_from_csv(lines, message_action=None if args.send_invitations else "SUPPRESS")
         except ValueError as exc:
@@ -448,20 +449,12 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
     return _finish(report, skipped=skipped, result_file=result_file)
 
 
-class _stdin:
-    def __enter__(self) -> IO[str]:
-        return sys.stdin
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-
 def _usernames(args: argparse.Namespace) -> Iterator[str]:
     """Usernames from ``--username`` and from FILE (one per line, or a CSV with a username column)."""
     yield from args.username or ()
     if not args.file:
         return
-    with open(args.file, newline="", encoding="utf-8") if args.file != "-" else _stdin() as f:
+    with open(args.file, newline="", encoding="utf-8") if args.file != "-" else contextlib.nullcontext(sys.stdin) as f:
         first = f.readline()
         header = [c.strip().lower() for c in next(csv.reader([first]), [])]
         if "username" in header or "cognito:username" in header:
@@ -690,13 +683,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\naiocognito: interrupted\n")
         return EXIT_INTERRUPTED
-    except (CognitoError, CliError, OSError, ValueError) as exc:
+    except (CognitoError, CliError, OSError, ValueError, csv.Error) as exc:
         if args.debug:
             raise
         prefix = "" if isinstance(exc, (CliError, ConfigurationError)) else f"{type(exc).__name__}: "
         if isinstance(exc, ServiceError):
             prefix = ""
         sys.stderr.write(f"aiocognito: error: {prefix}{_one_line(exc)}\n")
+        return EXIT_ERROR
+    except Exception as exc:  # a bug of ours: still one line, the traceback only with --debug
+        if args.debug:
+            raise
+        sys.stderr.write(
+            f"aiocognito: unexpected error: {type(exc).__name__}: {_one_line(exc)} (--debug shows where)\n"
+        )
         return EXIT_ERROR
 
 
