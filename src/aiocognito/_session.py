@@ -27,11 +27,15 @@ Choices worth knowing:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import functools
 import json
 import logging
+import os
 import secrets
+import sys
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -96,24 +100,34 @@ logger = logging.getLogger("aiocognito.session")
 _T = TypeVar("_T")
 #: Seconds of validity below which access_token() no longer hands out a token it could not refresh.
 _EXPIRY_SAFETY = 10.0
-_GATES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+_SRP_THREAD: concurrent.futures.ThreadPoolExecutor | None = None
 
 
-def _srp_gate() -> asyncio.Lock:
-    """The running loop's SRP lock.
+def _srp_executor() -> concurrent.futures.ThreadPoolExecutor:
+    """The one thread that does SRP math for every session of the process, one step at a time.
 
-    An SRP step costs 0.7 ms (A) to 2.5-3.6 ms (a signature) of CPU with gmpy2 and a 256-bit exponent.
-    Run inline, sign-ins whose answers arrive together computed back to back in one loop iteration (50
-    concurrent sign-ins stalled the loop for 214 ms). A step keeps this lock for two more iterations, so
-    the other sign-ins queue on it and timers and I/O callbacks always run between two steps: the longest
-    stall with 50 concurrent sign-ins is then one step, about 4 ms (benchmarks/signin.py). Worker threads
-    were measured too: gmpy2 releases the GIL only inside powmod, and taking it back left 10-45 ms gaps.
+    An SRP step costs 0.6 ms (A) to 2.3 ms (a signature) of CPU with gmpy2 and a 256-bit exponent, almost
+    all of it in ``powmod``, which releases the GIL (``_srp._powmod``). Measured with 50 concurrent
+    sign-ins on 2 cores (benchmarks/signin.py): computed inline, steps whose answers arrived together ran
+    back to back in one loop iteration and stalled the loop for 214 ms; inline but one step per iteration,
+    4.9 ms; on this thread, the loop only waits when the OS gives the core to the math, so on Linux the
+    thread lowers its own priority (per-thread nice) and the loop's thread wins the core when it wakes.
+    Several threads at once stalled longer: each takes the GIL back between its exponentiations.
     """
-    loop = asyncio.get_running_loop()
-    gate = _GATES.get(loop)
-    if gate is None:
-        gate = _GATES[loop] = asyncio.Lock()
-    return gate
+    global _SRP_THREAD
+    if _SRP_THREAD is None:
+        _SRP_THREAD = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="aiocognito-srp", initializer=_yield_the_core
+        )
+    return _SRP_THREAD
+
+
+def _yield_the_core() -> None:
+    """Make the SRP thread the one the OS pauses when the event loop's thread wants its core (Linux only:
+    there ``setpriority`` applies to the calling thread alone; elsewhere it would slow the whole process)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
 
 
 # The challenges the flow answers with SRP math (a modular exponentiation or two).
@@ -484,16 +498,11 @@ class Session:
     # -- sending ---------------------------------------------------------------------------------------
 
     async def _run(self, srp: bool, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> _T:
-        """Run a step of the pure flow. Steps with SRP math take turns: one per event-loop iteration."""
+        """Run a step of the pure flow; one with SRP math runs on the SRP thread (see ``_srp_executor``)."""
         if not srp:
             return fn(*args, **kwargs)
-        async with _srp_gate():
-            result = fn(*args, **kwargs)
-            # Hold the gate through the next two iterations, so that timers and I/O callbacks run between
-            # two SRP steps whatever order the loop runs its ready callbacks in.
-            await asyncio.sleep(0)
-            await asyncio.sleep(0)
-        return result
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_srp_executor(), functools.partial(fn, *args, **kwargs))
 
     async def _call(self, request: Request) -> dict[str, Any]:
         response = await self._client.call(request.operation, **request.params)
