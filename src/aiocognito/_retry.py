@@ -152,5 +152,12 @@ def retry_delay(
     kind = failure_kind(error)
     if kind is None or (kind == "ambiguous" and not is_safe_to_repeat(operation)):
         return None
-    base = policy.throttle_base_delay if is_throttle(error) else policy.base_delay
+    return backoff(policy, attempt, throttled=is_throttle(error), random=random)
+
+
+def backoff(
+    policy: RetryPolicy, attempt: int, *, throttled: bool, random: Callable[[], float] = _random.random
+) -> float:
+    """Full-jitter wait after failed attempt number ``attempt`` (1-based)."""
+    base = policy.throttle_base_delay if throttled else policy.base_delay
     return random() * min(policy.max_delay, base * (2.0 ** (attempt - 1)))

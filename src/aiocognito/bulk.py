@@ -67,7 +67,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from typing_extensions import TypedDict, Unpack
 
 from ._errors import CognitoError, ParamValidationError, ServiceError
-from ._retry import failure_kind, is_throttle
+from ._retry import RetryPolicy, backoff, failure_kind, is_throttle
 from .quotas import QuotaPacer
 
 if TYPE_CHECKING:
@@ -102,8 +102,8 @@ CREATED_SKEW = timedelta(seconds=10)
 
 _PROGRESS_INTERVAL = 0.1
 _MAX_THROTTLES = 50
-_BACKOFF_BASE = 0.05
-_BACKOFF_MAX = 2.0
+# Waits between a row's attempts: short, since the pacer already keeps the rate under the quota.
+_ROW_BACKOFF = RetryPolicy(base_delay=0.05, throttle_base_delay=0.05, max_delay=2.0)
 
 
 def _utcnow() -> datetime:
@@ -439,7 +439,7 @@ class BulkJob:
         return params
 
     def _backoff(self, attempt: int) -> float:
-        return self._random() * min(_BACKOFF_MAX, _BACKOFF_BASE * 2.0 ** (attempt - 1))
+        return backoff(_ROW_BACKOFF, attempt, throttled=False, random=self._random)
 
     async def _settle(self, view: CognitoClient, index: int, row: Row) -> Outcome:
         kind = self._kind
