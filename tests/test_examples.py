@@ -272,7 +272,11 @@ class RecordingProxy:
         return sum(1 for op, _flow, username in self.calls if op == "InitiateAuth" and username)
 
     def refreshes(self) -> int:
-        return sum(1 for op, flow, _ in self.calls if op == "InitiateAuth" and flow == "REFRESH_TOKEN_AUTH")
+        return sum(
+            1
+            for op, flow, _ in self.calls
+            if op == "GetTokensFromRefreshToken" or (op == "InitiateAuth" and flow == "REFRESH_TOKEN_AUTH")
+        )
 
 
 @pytest.fixture

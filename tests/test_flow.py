@@ -15,7 +15,15 @@ from typing import Any
 
 import pytest
 
-from aiocognito._errors import ParamValidationError, ProtocolError, SignInError
+from aiocognito._errors import (
+    CognitoError,
+    ConnectionFailedError,
+    ParamValidationError,
+    ProtocolError,
+    ResponseParseError,
+    ServiceError,
+    SignInError,
+)
 from aiocognito._flow import (
     AssociateSoftwareToken,
     Authenticated,
@@ -38,6 +46,8 @@ from aiocognito._flow import (
     parse_required_attributes,
     parse_user_attributes,
     refresh_request,
+    refresh_unavailable,
+    secret_hash,
 )
 from aiocognito._stores import DeviceRecord
 from aiocognito._tokens import TokenSet
@@ -892,3 +902,40 @@ def test_token_set_survives_a_restart_on_the_wall_clock() -> None:
     assert backwards.seconds_left(10.0) == 3600
     with pytest.raises(ValueError):
         TokenSet.from_dict({"access_token": "x"}, wall_now=0, monotonic_now=0)
+
+
+# -- refresh: which failures mean "GetTokensFromRefreshToken is not offered here" -------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (ServiceError("", code="UnknownOperationException", status=400), True),
+        (ServiceError("", code="UnsupportedOperationException", status=400), True),
+        (ResponseParseError("html", operation="GetTokensFromRefreshToken", status=500, excerpt=""), True),
+        (ResponseParseError("html", operation="GetTokensFromRefreshToken", status=404, excerpt=""), True),
+        # a gateway's passing fault, and the operation's own answers, are not "missing"
+        (ResponseParseError("html", operation="GetTokensFromRefreshToken", status=502, excerpt=""), False),
+        (ServiceError("", code="InvalidParameterException", status=400), False),
+        (ServiceError("", code="NotAuthorizedException", status=400), False),
+        (ServiceError("", code="InternalErrorException", status=500), False),
+        (ConnectionFailedError("refused"), False),
+    ],
+)
+def test_refresh_unavailable(error: CognitoError, unavailable: bool) -> None:
+    assert refresh_unavailable(error) is unavailable
+
+
+def test_refresh_request_for_both_operations() -> None:
+    config = ClientConfig("us-east-1_Pool1", "client-1", client_secret="s3cret")
+    rotating = refresh_request(config, refresh_token="rt", username="alice", device_key="dk", rotation=True)
+    assert rotating.operation == "GetTokensFromRefreshToken"
+    assert rotating.params == {
+        "RefreshToken": "rt",
+        "ClientId": "client-1",
+        "ClientSecret": "s3cret",
+        "DeviceKey": "dk",
+    }
+    plain = refresh_request(config, refresh_token="rt", username="alice", device_key="dk", rotation=False)
+    assert plain.operation == "InitiateAuth" and plain.params["AuthFlow"] == "REFRESH_TOKEN_AUTH"
+    assert plain.params["AuthParameters"]["SECRET_HASH"] == secret_hash("s3cret", "alice", "client-1")

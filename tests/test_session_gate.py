@@ -60,7 +60,7 @@ class _BlippingClient:
 
     async def call(self, operation: str, **params: object) -> dict[str, object]:
         auth = params.get("AuthParameters")
-        if isinstance(auth, dict) and "REFRESH_TOKEN" in auth:
+        if operation == "GetTokensFromRefreshToken" or (isinstance(auth, dict) and "REFRESH_TOKEN" in auth):
             self.refreshes += 1
             raise errors.InternalErrorException("boom", operation=operation, status=500)
 

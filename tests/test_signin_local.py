@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aiocognito import RetryPolicy, SessionExpiredError, SignInRequired, errors
+from aiocognito import MemoryTokenStore, RetryPolicy, SessionExpiredError, SignInRequired, errors
 from aiocognito._session import (
     ChallengeSelectionRequired,
     CustomChallenge,
@@ -216,6 +216,44 @@ async def test_rotation_and_sign_out(local: LocalUserPool, cognito: Any) -> None
         await cognito.get_user(AccessToken=access)
     with pytest.raises(SignInRequired):
         await session.access_token()
+
+
+@pytest.mark.parametrize("rotation", [True, False])
+async def test_refresh_needs_no_rotation_setting(local: LocalUserPool, cognito: Any, rotation: bool) -> None:
+    """A session made with no rotation argument refreshes on clients with and without rotation: twice,
+    each refresh token replacing the last in the token store when the client rotates, then signs out."""
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id, rotation=rotation, secret=True)
+    await local.create_user(pool_id, "hana", PASSWORD)
+    store = MemoryTokenStore()
+    session = session_for(cognito, app, token_store=store)
+    tokens = [signed_in(await session.sign_in("hana", PASSWORD)).tokens]
+    for _ in range(2):
+        tokens.append(await session.refresh())
+        saved = await store.load(f"{pool_id}:{app.client_id}:hana")
+        assert saved is not None and saved["tokens"]["refresh_token"] == tokens[-1].refresh_token
+    refresh_tokens = [t.refresh_token for t in tokens]
+    access_tokens = {t.access_token for t in tokens}
+    assert len(access_tokens) == 3
+    if rotation:
+        assert len(set(refresh_tokens)) == 3  # a new one each time
+        with pytest.raises(errors.RefreshTokenReuseException):
+            await cognito.get_tokens_from_refresh_token(
+                RefreshToken=refresh_tokens[0], ClientId=app.client_id, ClientSecret=app.client_secret
+            )
+    else:
+        assert len(set(refresh_tokens)) == 1  # kept: Cognito sends none back without rotation
+    # a restored session refreshes the same way, with no setting either
+    restored = session_for(cognito, app, token_store=store)
+    assert await restored.load("hana")
+    last = await restored.refresh()
+    assert last.access_token not in access_tokens
+    await restored.sign_out()  # RevokeToken: the refresh token is dead at the pool, and gone from the store
+    assert await store.load(f"{pool_id}:{app.client_id}:hana") is None
+    with pytest.raises(errors.NotAuthorizedException):
+        await cognito.get_tokens_from_refresh_token(
+            RefreshToken=last.refresh_token, ClientId=app.client_id, ClientSecret=app.client_secret
+        )
 
 
 async def test_sign_out_revokes_the_refresh_token(local: LocalUserPool, cognito: Any) -> None:

@@ -50,7 +50,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ._errors import ParamValidationError, ProtocolError, SignInError
+from ._errors import (
+    CognitoError,
+    ParamValidationError,
+    ProtocolError,
+    ResponseParseError,
+    ServiceError,
+    SignInError,
+)
 from ._srp import (
     DEFAULT_EPHEMERAL_BYTES,
     Ephemeral,
@@ -85,6 +92,7 @@ __all__ = [
     "SignInFlow",
     "secret_hash",
     "refresh_request",
+    "refresh_unavailable",
     "parse_name_list",
     "parse_required_attributes",
     "parse_user_attributes",
@@ -726,7 +734,9 @@ class SignInFlow:
         try:
             event = self._receive(response, password, now, random_bytes)
         except Exception:
-            self._move("receive", Phase.CHALLENGED if not self._restartable and self._pending else Phase.ERROR)
+            self._move(
+                "receive", Phase.CHALLENGED if not self._restartable and self._pending else Phase.ERROR
+            )
             raise
         if isinstance(event, Request):
             self._move("receive", Phase.SENT)
@@ -1035,10 +1045,11 @@ def refresh_request(
 ) -> Request:
     """The request that refreshes a token set.
 
+    ``rotation=True``: GetTokensFromRefreshToken, which Cognito answers for every app client (with
+    refresh-token rotation it also returns a new refresh token); it takes the raw ClientSecret and DeviceKey.
     ``rotation=False``: (Admin)InitiateAuth REFRESH_TOKEN_AUTH, with DEVICE_KEY and a SECRET_HASH over
-    ``username``, which must be the *real* username (access-token ``username``), not an alias.
-    ``rotation=True``: GetTokensFromRefreshToken (app clients with refresh-token rotation), which takes
-    the raw ClientSecret and DeviceKey and returns a new refresh token.
+    ``username``, which must be the *real* username (access-token ``username``), not an alias. Cognito
+    refuses it on app clients with rotation.
 
     Raises:
         ParamValidationError: a client secret is set and ``username`` is unknown.
@@ -1064,3 +1075,24 @@ def refresh_request(
         params["UserPoolId"] = config.user_pool_id
         return Request("AdminInitiateAuth", params)
     return Request("InitiateAuth", params)
+
+
+#: Error codes with which an endpoint says it does not know an operation (AWS JSON protocol and emulators).
+_UNKNOWN_OPERATION_CODES = frozenset(
+    {"UnknownOperationException", "UnsupportedOperationException", "InvalidAction", "NotImplemented"}
+)
+#: Statuses of a non-JSON error answer that mean "no such operation here" rather than a passing fault.
+_NO_SUCH_OPERATION_STATUSES = frozenset({400, 404, 405, 500, 501})
+
+
+def refresh_unavailable(error: CognitoError) -> bool:
+    """Whether GetTokensFromRefreshToken failed because the endpoint does not offer it at all.
+
+    Cognito answers every operation it has with a JSON error; an endpoint without the operation (an older
+    emulator, a partition it has not reached) answers with an unknown-operation code or a non-JSON error
+    page. A gateway's 502/503/504 is a passing fault, not a missing operation, and a modeled Cognito error
+    (``NotAuthorizedException``, ``InvalidParameterException``...) is the operation's own answer.
+    """
+    if isinstance(error, ServiceError):
+        return error.code in _UNKNOWN_OPERATION_CODES
+    return isinstance(error, ResponseParseError) and error.status in _NO_SUCH_OPERATION_STATUSES

@@ -14,8 +14,11 @@ Choices worth knowing:
   :class:`SessionExpiredError` ("sign in again").
 * ``step.to_dict()`` / ``session.resume(data)`` move a challenge to another worker. The saved form holds
   Cognito's Session string, a credential for the 3-15 minutes the challenge lives: store it privately.
-* Refresh: REFRESH_TOKEN_AUTH by default; ``refresh_token_rotation=True`` uses GetTokensFromRefreshToken
-  (required on app clients with refresh-token rotation; the new refresh token replaces the old one).
+* Refresh needs no setting: GetTokensFromRefreshToken, which Cognito answers for app clients with and
+  without refresh-token rotation (with rotation the new refresh token replaces the old one in the store,
+  in one save). Where an endpoint does not offer it (older emulators), the session falls back to
+  REFRESH_TOKEN_AUTH once and remembers that. ``refresh_token_rotation=True``/``False`` forces one of the
+  two.
 * Expiry is the server's ``ExpiresIn`` against a monotonic clock read when the answer arrived. Tokens are
   refreshed ``refresh_margin`` seconds (default 300, at most half the lifetime) before they expire; any
   number of concurrent callers share one refresh. A refresh token the service rejects
@@ -75,6 +78,7 @@ from ._flow import (
     parse_required_attributes,
     parse_user_attributes,
     refresh_request,
+    refresh_unavailable,
 )
 from ._srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
 from ._stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
@@ -424,7 +428,9 @@ class Session:
         device_store: where remembered devices live (default: in memory).
         token_store: where tokens are saved after sign-in and refresh (default: nowhere); see :meth:`load`.
         admin: use AdminInitiateAuth/AdminRespondToAuthChallenge (needs AWS credentials).
-        refresh_token_rotation: refresh with GetTokensFromRefreshToken instead of REFRESH_TOKEN_AUTH.
+        refresh_token_rotation: None (default) refreshes with GetTokensFromRefreshToken, falling back to
+            REFRESH_TOKEN_AUTH where the endpoint lacks it; True forces GetTokensFromRefreshToken, False
+            forces (Admin)InitiateAuth REFRESH_TOKEN_AUTH (refused by clients with rotation).
         refresh_margin: refresh this many seconds before expiry (capped at half the token lifetime).
         srp_ephemeral_bytes: size of the random SRP exponent (32 bytes; AWS's JS client uses 128).
         clock: aware UTC "now" for SRP timestamps and the wall-clock receipt time.
@@ -442,7 +448,7 @@ class Session:
         device_store: DeviceStore | None = None,
         token_store: TokenStore | None = None,
         admin: bool = False,
-        refresh_token_rotation: bool = False,
+        refresh_token_rotation: bool | None = None,
         refresh_margin: float = 300.0,
         srp_ephemeral_bytes: int = DEFAULT_EPHEMERAL_BYTES,
         clock: Callable[[], datetime] = _utcnow,
@@ -461,7 +467,9 @@ class Session:
         )
         self._devices: DeviceStore = device_store if device_store is not None else MemoryDeviceStore()
         self._token_store = token_store
+        # How refreshes go: True GetTokensFromRefreshToken, False REFRESH_TOKEN_AUTH, None not known yet.
         self._rotation = refresh_token_rotation
+        self._rotation_fixed = refresh_token_rotation is not None
         self._margin = refresh_margin
         self._clock = clock
         self._monotonic = monotonic
@@ -771,26 +779,20 @@ class Session:
             raise SignInRequired("not signed in: call sign_in() (or load())")
         if not tokens.refresh_token:
             raise SignInRequired("these tokens have no refresh token: sign in again")
-        request = refresh_request(
-            self.config,
-            refresh_token=tokens.refresh_token,
-            username=tokens.username or self._username,
-            device_key=tokens.device_key or self._device_key,
-            rotation=self._rotation,
-        )
-        logger.debug("refresh: %s", request.operation)
+        rotation = self._rotation is not False
         try:
-            response = await self._call(request)
-        except ServiceError as exc:
-            if exc.code in ("NotAuthorizedException", "RefreshTokenReuseException"):
-                if self._tokens is tokens:
-                    await self._clear_tokens()
-                raise SignInRequired(_REFRESH_REJECTED) from exc
-            raise
+            response = await self._send_refresh(tokens, rotation=rotation)
+        except CognitoError as exc:
+            if self._rotation_fixed or not rotation or not refresh_unavailable(exc):
+                raise
+            logger.info("refresh: GetTokensFromRefreshToken is not offered here; using REFRESH_TOKEN_AUTH")
+            rotation = False
+            response = await self._send_refresh(tokens, rotation=rotation)
+        self._rotation = rotation  # remembered: later refreshes go the way that worked
         wall, mono = self._clock().timestamp(), self._monotonic()
         result = response.get("AuthenticationResult")
         if not isinstance(result, Mapping):
-            raise ProtocolError(f"{request.operation} answered without an AuthenticationResult")
+            raise ProtocolError("the refresh answer has no AuthenticationResult")
         new = TokenSet.from_authentication_result(
             result, received_at=wall, received_monotonic=mono, previous=tokens
         )
@@ -798,6 +800,26 @@ class Session:
             self._tokens = new
             await self._save_tokens()
         return new
+
+    async def _send_refresh(self, tokens: TokenSet, *, rotation: bool) -> dict[str, Any]:
+        """One refresh call; a refresh token the service rejects clears the tokens (SignInRequired)."""
+        assert tokens.refresh_token
+        request = refresh_request(
+            self.config,
+            refresh_token=tokens.refresh_token,
+            username=tokens.username or self._username,
+            device_key=tokens.device_key or self._device_key,
+            rotation=rotation,
+        )
+        logger.debug("refresh: %s", request.operation)
+        try:
+            return await self._call(request)
+        except ServiceError as exc:
+            if exc.code in ("NotAuthorizedException", "RefreshTokenReuseException"):
+                if self._tokens is tokens:
+                    await self._clear_tokens()
+                raise SignInRequired(_REFRESH_REJECTED) from exc
+            raise
 
     async def sign_out(self, *, everywhere: bool = False) -> None:
         """Sign out: RevokeToken on the refresh token, or GlobalSignOut (every session of the user) with
