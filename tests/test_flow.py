@@ -62,7 +62,17 @@ POOL = "us-east-1_TestPool1"
 CLIENT = "client123"
 SECRET = "s3cr3t-client-secret"
 NOW = datetime(2026, 3, 5, 9, 4, 11, tzinfo=timezone.utc)
-TOKENS = {"AccessToken": "a.b.c", "IdToken": "d.e.f", "RefreshToken": "r", "ExpiresIn": 3600}
+def _segment(claims: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+
+
+# JWT-shaped (the flow checks that tokens are JWTs; signatures are the verifier's business)
+TOKENS = {
+    "AccessToken": f"h.{_segment({'username': 'real-alice', 'token_use': 'access'})}.s",
+    "IdToken": f"h.{_segment({'cognito:username': 'real-alice', 'token_use': 'id'})}.s",
+    "RefreshToken": "r",
+    "ExpiresIn": 3600,
+}
 
 
 class Randoms:
@@ -427,7 +437,6 @@ def test_new_password_sends_only_missing_required_and_given_attributes() -> None
         {},
         {"USERNAME": "alice"},
         {"requiredAttributes": "[email]", "userAttributes": "{not json"},
-        {"requiredAttributes": ["userAttributes.x"], "userAttributes": {"x": "1"}},
     ],
 )
 def test_new_password_tolerates_emulator_forms(params: dict[str, Any]) -> None:
@@ -435,6 +444,14 @@ def test_new_password_tolerates_emulator_forms(params: dict[str, Any]) -> None:
     pending = pending_after(config, challenge("NEW_PASSWORD_REQUIRED", params))
     _, request = answer(config, pending, NewPasswordAnswer("New-Pass-1"))
     assert request.params["ChallengeResponses"] == {"NEW_PASSWORD": "New-Pass-1", "USERNAME": "alice"}
+
+
+def test_challenge_parameters_that_are_not_strings_break_the_protocol() -> None:
+    """ChallengeParameters is a map of strings in Cognito's model; JSON arrays or objects in it are not."""
+    config = ClientConfig(POOL, CLIENT)
+    params = {"requiredAttributes": ["userAttributes.x"], "userAttributes": {"x": "1"}}
+    with pytest.raises(ProtocolError, match="ChallengeParameters"):
+        pending_after(config, challenge("NEW_PASSWORD_REQUIRED", params))
 
 
 def test_attribute_parsers() -> None:

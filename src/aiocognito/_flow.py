@@ -66,6 +66,7 @@ from ._srp import (
     password_signature,
     pool_name_of,
 )
+from ._tokens import check_authentication_result
 
 __all__ = [
     "AUTH_FLOWS",
@@ -754,7 +755,8 @@ class SignInFlow:
         if self._in_flight == "VerifySoftwareToken":
             return self._on_verified(response)
         result = response.get("AuthenticationResult")
-        if isinstance(result, Mapping) and result:
+        if result is not None and result != {}:
+            check_authentication_result(result)  # a malformed result is a ProtocolError, never a sign-in
             self._session = None
             return Authenticated(
                 result=result, username=self._challenge_username, device_key=self._device_key
@@ -762,10 +764,8 @@ class SignInFlow:
         name = response.get("ChallengeName")
         if not isinstance(name, str) or not name:
             raise ProtocolError(f"{self._in_flight} answered with neither tokens nor a challenge")
-        raw_params = response.get("ChallengeParameters")
-        params: dict[str, Any] = dict(raw_params) if isinstance(raw_params, Mapping) else {}
-        session = response.get("Session")
-        self._session = session if isinstance(session, str) and session else None
+        params = _challenge_parameters(response.get("ChallengeParameters"))
+        self._session = _optional_text(response, "Session")
         latest = params.get("USERNAME")
         if isinstance(latest, str) and latest:
             self._challenge_username = latest
@@ -776,12 +776,14 @@ class SignInFlow:
         if name == "DEVICE_PASSWORD_VERIFIER":
             return self._device_password_verifier(params, now)
         available = response.get("AvailableChallenges")
+        if available is not None and not (
+            isinstance(available, list) and all(isinstance(a, str) for a in available)
+        ):
+            raise ProtocolError("AvailableChallenges is not a list of names")
         self._pending = PendingChallenge(
             name=name,
             parameters=params,
-            available=tuple(a for a in available if isinstance(a, str))
-            if isinstance(available, list)
-            else (),
+            available=tuple(available or ()),
             flow=self._flow,
             username=self._username,
             challenge_username=self._challenge_username,
@@ -808,8 +810,8 @@ class SignInFlow:
             raise SignInError("PASSWORD_VERIFIER needs the password, which is only used within the call")
         salt, srp_b, secret_block = self._srp_inputs("PASSWORD_VERIFIER", params)
         user_id = params.get("USER_ID_FOR_SRP")
-        if not isinstance(user_id, str) or not user_id:
-            user_id = self._challenge_username
+        if not user_id:  # Cognito always names the real username here (also when an alias was typed)
+            raise ProtocolError("PASSWORD_VERIFIER without USER_ID_FOR_SRP")
         timestamp = format_timestamp(now)
         signature = password_signature(
             srp_pool_name=pool_name_of(self.config.user_pool_id),
@@ -863,20 +865,20 @@ class SignInFlow:
         return self._respond_request("DEVICE_PASSWORD_VERIFIER", responses)
 
     def _on_associated(self, response: Mapping[str, Any]) -> SoftwareTokenAssociated:
-        secret, session = response.get("SecretCode"), response.get("Session")
-        if not isinstance(secret, str) or not secret:
-            raise ProtocolError("AssociateSoftwareToken answered without a SecretCode")
+        secret, session = response.get("SecretCode"), _optional_text(response, "Session")
+        if not isinstance(secret, str) or _SECRET_CODE.fullmatch(secret) is None:
+            raise ProtocolError("AssociateSoftwareToken answered without a valid SecretCode")
         assert self._pending is not None
-        if isinstance(session, str) and session:
+        if session:
             self._session = session
         self._pending = replace(self._pending, session=self._session, totp_associated=True)
         return SoftwareTokenAssociated(secret_code=secret, challenge=self._pending)
 
     def _on_verified(self, response: Mapping[str, Any]) -> Request:
-        status, session = response.get("Status"), response.get("Session")
+        status, session = response.get("Status"), _optional_text(response, "Session")
         if status != "SUCCESS":
             raise SignInError("VerifySoftwareToken did not accept the code (status ERROR): try another code")
-        if not isinstance(session, str) or not session:
+        if not session:
             raise ProtocolError("VerifySoftwareToken answered without a Session")
         self._session = session
         return self._respond_request("MFA_SETUP", {})
@@ -996,6 +998,29 @@ class SignInFlow:
         elif choice == "WEB_AUTHN" and answer.credential:
             responses["CREDENTIAL"] = answer.credential
         return responses
+
+
+#: The model's SecretCodeType: 16 or more letters and digits (Cognito sends base32).
+_SECRET_CODE = re.compile(r"[A-Za-z0-9]{16,}")
+
+
+def _optional_text(response: Mapping[str, Any], key: str) -> str | None:
+    """A string member of a server answer ("" counts as absent); another type is a ProtocolError."""
+    value = response.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ProtocolError(f"{key} in the answer is not a string")
+    return value or None
+
+
+def _challenge_parameters(value: Any) -> dict[str, str]:
+    """``ChallengeParameters``: a map of strings to strings (absent: empty); anything else is malformed."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ProtocolError("ChallengeParameters is not a map of strings")
+    return dict(value)
 
 
 def _required_text(value: Any, what: str) -> str:

@@ -545,8 +545,9 @@ class Session:
                 continue
             now = self._clock()
             wall, mono = now.timestamp(), self._monotonic()
+            name = response.get("ChallengeName")
             event = await self._run(
-                response.get("ChallengeName") in _SRP_CHALLENGES,
+                isinstance(name, str) and name in _SRP_CHALLENGES,
                 flow.receive,
                 response,
                 password=password,

@@ -7,6 +7,13 @@ across a process restart (:meth:`TokenSet.from_dict`).
 
 Claims are decoded **without verifying the signature**: they are for routing and display (``username``,
 ``sub``, ``device_key``), never for authorization. Verify tokens with the JWKS before trusting them.
+
+What the server sends is checked before it counts as a sign-in (:func:`check_authentication_result`):
+the ID and access tokens must be JWTs, ``ExpiresIn`` a whole number of seconds from 1 to one day (Cognito's
+longest token lifetime), ``RefreshToken``, ``TokenType`` and ``NewDeviceMetadata`` of the right types.
+Anything else is a :class:`~aiocognito.ProtocolError`, never a session that expired before it started or
+lasts 10^22 years. Without ``ExpiresIn`` the lifetime is the access token's own ``exp - iat`` (server clock
+on both sides), with the same bounds.
 """
 
 from __future__ import annotations
@@ -21,23 +28,30 @@ from typing import Any
 
 from ._errors import ProtocolError
 
-__all__ = ["TokenSet", "decode_claims"]
+__all__ = ["MAX_TOKEN_LIFETIME", "TokenSet", "check_authentication_result", "decode_claims"]
 
-#: Used only when the server sends no ExpiresIn and the access token has no usable exp/iat (never seen).
-_DEFAULT_LIFETIME = 3600
+#: The longest access/ID token lifetime Cognito allows (1 day). Its shortest is 5 minutes, but emulators
+#: and tests use seconds, so any lifetime from 1 second up to this is taken.
+MAX_TOKEN_LIFETIME = 86_400
 
 
 def decode_claims(token: str) -> dict[str, Any]:
     """Return the payload of a JWT without verifying it; ``{}`` when ``token`` is not a JWT."""
+    claims = _payload(token)
+    return claims if claims is not None else {}
+
+
+def _payload(token: str) -> dict[str, Any] | None:
+    """The unverified payload of a JWT, or None when ``token`` is not three segments with a JSON object."""
     parts = token.split(".")
     if len(parts) != 3:
-        return {}
+        return None
     payload = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        return {}
-    return claims if isinstance(claims, dict) else {}
+    except (ValueError, binascii.Error, UnicodeError, RecursionError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 @dataclass(frozen=True)
@@ -77,27 +91,18 @@ class TokenSet:
         A refresh answer carries no ``RefreshToken`` (unless rotation is on); the one of ``previous`` is kept.
 
         Raises:
-            ProtocolError: the result has no ID or access token.
+            ProtocolError: the result is malformed (see :func:`check_authentication_result`).
         """
-        access = result.get("AccessToken")
-        id_token = result.get("IdToken")
-        if not isinstance(access, str) or not access or not isinstance(id_token, str) or not id_token:
-            raise ProtocolError("AuthenticationResult without an AccessToken and an IdToken")
-        refresh = result.get("RefreshToken")
-        if not isinstance(refresh, str) or not refresh:
-            refresh = previous.refresh_token if previous is not None else None
-        expires_in = result.get("ExpiresIn")
-        if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in <= 0:
-            expires_in = _lifetime_from_claims(decode_claims(access))
-        token_type = result.get("TokenType")
+        expires_in = check_authentication_result(result)
+        refresh = result.get("RefreshToken") or (previous.refresh_token if previous is not None else None)
         return cls(
-            id_token=id_token,
-            access_token=access,
+            id_token=result["IdToken"],
+            access_token=result["AccessToken"],
             refresh_token=refresh,
             expires_in=expires_in,
             received_at=received_at,
             received_monotonic=received_monotonic,
-            token_type=token_type if isinstance(token_type, str) and token_type else "Bearer",
+            token_type=result.get("TokenType") or "Bearer",
         )
 
     # -- expiry ------------------------------------------------------------------------------------------
@@ -171,6 +176,8 @@ class TokenSet:
             raise ValueError("not a saved token set") from exc
         if not isinstance(id_token, str) or not isinstance(access_token, str):
             raise ValueError("not a saved token set")
+        if not 0 < expires_in <= MAX_TOKEN_LIFETIME:
+            raise ValueError("not a saved token set")
         if refresh_token is not None and not isinstance(refresh_token, str):
             raise ValueError("not a saved token set")
         elapsed = max(0.0, wall_now - received_at)
@@ -188,9 +195,53 @@ class TokenSet:
         return f"TokenSet(username={self.username!r}, expires_at={self.expires_at.isoformat()!r})"
 
 
-def _lifetime_from_claims(claims: Mapping[str, Any]) -> int:
-    """Lifetime from the token's own exp - iat (both server clock, so skew cancels out)."""
-    exp, iat = claims.get("exp"), claims.get("iat")
-    if isinstance(exp, int) and isinstance(iat, int) and exp > iat:
-        return exp - iat
-    return _DEFAULT_LIFETIME
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_authentication_result(result: Mapping[str, Any]) -> int:
+    """Check Cognito's ``AuthenticationResult`` and return the tokens' lifetime in seconds.
+
+    Raises:
+        ProtocolError: an ID or access token that is not a JWT, an ``ExpiresIn`` that is not a whole number
+            of seconds from 1 to :data:`MAX_TOKEN_LIFETIME` (or, without one, an access token whose
+            ``exp - iat`` is not), or ``RefreshToken``/``TokenType``/``NewDeviceMetadata`` of the wrong type.
+            The message names the field, never a token.
+    """
+    if not isinstance(result, Mapping):
+        raise ProtocolError("AuthenticationResult is not an object")
+    claims: dict[str, Any] = {}
+    for name in ("AccessToken", "IdToken"):
+        token = result.get(name)
+        decoded = _payload(token) if isinstance(token, str) else None
+        if decoded is None:
+            raise ProtocolError(f"AuthenticationResult has no {name} that is a JWT")
+        if name == "AccessToken":
+            claims = decoded
+    refresh, token_type = result.get("RefreshToken"), result.get("TokenType")
+    if refresh is not None and not isinstance(refresh, str):
+        raise ProtocolError("AuthenticationResult has a RefreshToken that is not a string")
+    if token_type is not None and not isinstance(token_type, str):
+        raise ProtocolError("AuthenticationResult has a TokenType that is not a string")
+    device = result.get("NewDeviceMetadata")
+    if device is not None and not (
+        isinstance(device, Mapping)
+        and all(isinstance(device.get(k), str) and device.get(k) for k in ("DeviceKey", "DeviceGroupKey"))
+    ):
+        raise ProtocolError(
+            "AuthenticationResult has a NewDeviceMetadata without DeviceKey and DeviceGroupKey"
+        )
+    expires_in = result.get("ExpiresIn")
+    if expires_in is None:
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not (isinstance(exp, int) and isinstance(iat, int) and _is_whole(exp) and _is_whole(iat)):
+            raise ProtocolError("AuthenticationResult has no ExpiresIn, and the access token no exp and iat")
+        expires_in, what = exp - iat, "the access token's exp - iat"
+    else:
+        what = "ExpiresIn"
+    if not _is_whole(expires_in) or not 0 < expires_in <= MAX_TOKEN_LIFETIME:
+        shown = repr(expires_in) if _is_whole(expires_in) else type(expires_in).__name__
+        raise ProtocolError(
+            f"{what} is not a token lifetime of 1 to {MAX_TOKEN_LIFETIME} seconds ({shown[:30]})"
+        )
+    return int(expires_in)
