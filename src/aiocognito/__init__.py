@@ -61,6 +61,7 @@ if TYPE_CHECKING:
         TokenSet,
     )
     from ._verifier import (
+        PoolConfig,
         TokenVerifier,
     )
 
@@ -88,6 +89,7 @@ __all__ = [
     "MfaSelectionRequired",
     "NewPasswordRequired",
     "PaginationError",
+    "PoolConfig",
     "Paginator",
     "ParamValidationError",
     "ProtocolError",
@@ -138,6 +140,7 @@ _LAZY = {
     "MemoryTokenStore": "_stores",
     "TokenStore": "_stores",
     "TokenSet": "_tokens",
+    "PoolConfig": "_verifier",
     "TokenVerifier": "_verifier",
 }
 

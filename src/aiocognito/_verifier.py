@@ -1,16 +1,19 @@
-"""Offline verification of Cognito ID and access tokens against the user pool's JWKS.
+"""Offline verification of Cognito ID and access tokens against the user pools' JWKS.
 
 The pure part (:func:`parse_token`, :func:`check_claims`, :func:`parse_jwks`) does no I/O and takes
-``now`` as a parameter; :class:`TokenVerifier` adds the JWKS cache, its fetching and the optional
-revocation call.
+``now`` as a parameter. :class:`TokenVerifier` adds the rest: it routes a token by its (unverified) ``iss``
+to one of its configured pools (both Cognito issuer forms, ORIGINAL and UPDATED, are accepted by
+default), keeps one JWKS cache per pool (single-flight fetches, background refresh of stale keys, a
+cool-down after a failed lookup, keys loaded offline from a dict, JSON text or a file), and runs the
+optional checks: ``cognito:groups``, ``scope``, a custom check and revocation.
 
 Signature checking uses python-jose's key object (``jose.jwk.construct(...)``, built once per JWKS
 fetch) and calls its ``verify(signing_input, signature)`` on our own split of the token. Measured on
 this machine with ``python benchmarks/verify.py`` (2000 tokens, best of 5): the key object's ``verify``
-costs what a bare ``cryptography`` RSA verify costs (24.5 us vs 24.1 us, timed over 5000 calls), and
-:meth:`TokenVerifier.verify` runs at 1.13x the bare floor (42 us vs 37 us per token; target <= 1.5x),
-so no separate ``cryptography`` path is needed. ``jose.jwt.decode`` with a cached key is not used: it
-costs 1.65x the floor.
+costs what a bare ``cryptography`` RSA verify costs, and :meth:`TokenVerifier.verify` runs at 1.14x the
+bare floor (36 us vs 31 us per token; target <= 1.5x), the same with a ``scopes`` requirement, so no
+separate ``cryptography`` path is needed. ``jose.jwt.decode`` with a cached key is not used: it costs
+1.6x the floor. Routing by ``iss`` costs one dict lookup; the optional checks cost nothing when unset.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import enum
+import inspect
 import json
 import logging
 import math
+import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from types import TracebackType
-from typing import Any, Literal, Protocol
+from typing import Any, Final, Literal, Protocol
 
 import aiohttp
 from jose import jwk  # type: ignore[import-untyped]
@@ -42,11 +48,16 @@ from ._errors import (
 )
 
 __all__ = [
+    "AS_CONFIGURED",
     "INVALID_TOKEN_REASONS",
     "MAX_TOKEN_SIZE",
+    "CustomCheck",
+    "JwksSource",
     "ParsedToken",
+    "PoolConfig",
     "TokenVerifier",
     "check_claims",
+    "cognito_issuers",
     "decode_payload",
     "parse_jwks",
     "parse_token",
@@ -61,30 +72,59 @@ MAX_JWKS_SIZE = 256 * 1024
 #: RSA keys shorter than this are ignored when the JWKS is parsed (Cognito uses 2048-bit keys).
 MIN_RSA_BITS = 2048
 
-#: Every ``InvalidToken.reason`` that :meth:`TokenVerifier.verify` can raise.
+#: Every ``InvalidToken.reason`` that :meth:`TokenVerifier.verify` can raise (a custom check may raise
+#: its own ``InvalidToken`` with a reason of its choosing).
 INVALID_TOKEN_REASONS = frozenset(
     {
         "malformed",
         "too_large",
         "alg",
+        "issuer",
         "unknown_kid",
         "signature",
         "expired",
         "not_yet_valid",
         "issued_in_future",
-        "issuer",
         "token_use",
         "audience",
         "client_id",
+        "groups",
+        "scope",
+        "custom",
         "revoked",
     }
 )
 
 TokenUse = Literal["access", "id"]
 
+#: What a JWKS can be loaded from: the parsed document, JSON text (a ``str`` starting with ``{``) or
+#: bytes, or the path of a JSON file (any other ``str``, or an ``os.PathLike``).
+JwksSource = Mapping[str, Any] | str | bytes | os.PathLike[str]
+
+#: ``check(header, claims)``: return None or True to accept, False to refuse (``InvalidToken("custom")``);
+#: raise :class:`InvalidToken` to refuse with your own reason. May be a coroutine function.
+CustomCheck = Callable[[dict[str, Any], dict[str, Any]], bool | None | Awaitable[bool | None]]
+
+
+class _AsConfigured(enum.Enum):
+    AS_CONFIGURED = "as configured"
+
+    def __repr__(self) -> str:
+        return "AS_CONFIGURED"
+
+
+#: Default of :meth:`TokenVerifier.verify`'s per-call ``groups``/``scopes``/``custom_check``: keep the
+#: configured value (pass None to drop the check for this call).
+AS_CONFIGURED: Final = _AsConfigured.AS_CONFIGURED
+
 _JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+# Cognito's own API hosts (standard and FIPS, both partitions' domains). A client whose endpoint is one of
+# these talks to AWS, so its tokens and keys are the AWS issuer's; any other endpoint is "custom".
+_AWS_ENDPOINT = re.compile(
+    r"https://cognito-idp(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com(?:\.cn)?/?"
+)
 
 
 class _JoseKey(Protocol):
@@ -107,12 +147,31 @@ class _ClientLike(Protocol):
 
 @dataclass(frozen=True)
 class ParsedToken:
-    """A token split into its parts; nothing in it is verified yet."""
+    """A token split into its parts, with its decoded header; nothing in it is verified yet."""
 
     kid: str
     signing_input: bytes = field(repr=False)
     payload_segment: str = field(repr=False)
     signature: bytes = field(repr=False)
+    header: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """One user pool for :meth:`TokenVerifier.multi`; the fields mean what the constructor's do.
+
+    ``groups``/``scopes`` are this pool's requirements (any-of); ``jwks`` preloads its keys.
+    """
+
+    user_pool_id: str
+    _: KW_ONLY
+    client_ids: str | Iterable[str]
+    groups: str | Iterable[str] | None = None
+    scopes: str | Iterable[str] | None = None
+    region: str | None = None
+    issuer: str | Iterable[str] | None = None
+    jwks_url: str | None = None
+    jwks: JwksSource | None = field(default=None, repr=False)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -147,9 +206,39 @@ def _json_object(raw: bytes) -> dict[str, Any]:
 
 
 def _show(value: object, limit: int = 80) -> str:
-    """A short repr of a (verified, non-secret) claim value for an error message."""
+    """A short repr of a (non-secret) claim or header value for an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _pool_region(user_pool_id: str, region: str | None) -> str:
+    match = _POOL_ID.fullmatch(user_pool_id) if isinstance(user_pool_id, str) else None
+    if match is None:
+        raise ConfigurationError(f"not a user pool id: {user_pool_id!r}")
+    if region is None:
+        return match.group(1)
+    if not isinstance(region, str) or _REGION.fullmatch(region) is None:
+        raise ConfigurationError(f"not a region: {region!r}")
+    return region
+
+
+def cognito_issuers(user_pool_id: str, region: str | None = None) -> tuple[str, str]:
+    """The two issuers Cognito uses for a pool: ``(ORIGINAL, UPDATED)``.
+
+    ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and
+    ``https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`` (the one multi-Region replicated pools
+    use), where region is the pool's primary region (its id's prefix); the China regions use
+    ``amazonaws.com.cn``.
+
+    Raises:
+        ConfigurationError: not a pool id, or not a region.
+    """
+    region = _pool_region(user_pool_id, region)
+    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    return (
+        f"https://cognito-idp.{region}.{domain}/{user_pool_id}",
+        f"https://issuer-cognito-idp.{region}.{domain}/{user_pool_id}",
+    )
 
 
 def parse_token(token: object) -> ParsedToken:
@@ -182,15 +271,16 @@ def parse_token(token: object) -> ParsedToken:
     if not isinstance(kid, str) or not kid:
         raise InvalidToken("unknown_kid", "header has no kid")
     return ParsedToken(
-        kid=kid,
-        signing_input=token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii"),
-        payload_segment=payload_segment,
-        signature=signature,
+        kid,
+        token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii"),
+        payload_segment,
+        signature,
+        header,
     )
 
 
 def decode_payload(parsed: ParsedToken) -> dict[str, Any]:
-    """Decode the claims of a token whose signature has been checked."""
+    """Decode the claims of a token (not verified by this alone)."""
     try:
         return _json_object(_b64url_decode(parsed.payload_segment))
     except (ValueError, RecursionError):
@@ -208,12 +298,19 @@ def check_claims(
     claims: Mapping[str, Any],
     *,
     token_use: TokenUse,
-    issuer: str,
-    client_ids: frozenset[str],
+    issuer: str | Collection[str],
+    client_ids: Collection[str],
     now: float,
     leeway: float,
+    groups: Collection[str] | None = None,
+    scopes: Collection[str] | None = None,
 ) -> None:
-    """Check the time claims, ``iss``, ``token_use`` and ``aud`` / ``client_id`` (in that order).
+    """Check the time claims, ``iss``, ``token_use``, ``aud`` / ``client_id``, then the optional
+    ``cognito:groups`` and ``scope`` requirements (each any-of), in that order.
+
+    ``issuer`` is the accepted issuer or a collection of them. ``groups``: at least one of them must be
+    in the ``cognito:groups`` list; ``scopes``: at least one of them must be in the space-separated
+    ``scope`` claim (ID tokens have none, so they fail a scopes requirement).
 
     Raises:
         InvalidToken: see :data:`INVALID_TOKEN_REASONS`; ``TokenExpired`` for ``exp``.
@@ -227,8 +324,12 @@ def check_claims(
         raise InvalidToken("not_yet_valid", f"nbf {nbf:.0f} is after now {now:.0f} (leeway {leeway:g}s)")
     if iat > now + leeway:
         raise InvalidToken("issued_in_future", f"iat {iat:.0f} is after now {now:.0f} (leeway {leeway:g}s)")
-    if claims.get("iss") != issuer:
-        raise InvalidToken("issuer", f"iss {_show(claims.get('iss'))} is not {issuer!r}")
+    iss = claims.get("iss")
+    if isinstance(issuer, str):
+        if iss != issuer:
+            raise InvalidToken("issuer", f"iss {_show(iss)} is not {issuer!r}")
+    elif not isinstance(iss, str) or iss not in issuer:
+        raise InvalidToken("issuer", f"iss {_show(iss)} is not an accepted issuer")
     if claims.get("token_use") != token_use:
         raise InvalidToken("token_use", f"token_use {_show(claims.get('token_use'))} is not {token_use!r}")
     if token_use == "id":
@@ -240,17 +341,17 @@ def check_claims(
         client_id = claims.get("client_id")
         if not isinstance(client_id, str) or client_id not in client_ids:
             raise InvalidToken("client_id", f"client_id {_show(client_id)} is not an accepted client id")
+    if groups is not None:
+        have = claims.get("cognito:groups")
+        if not isinstance(have, list) or not any(isinstance(g, str) and g in groups for g in have):
+            raise InvalidToken("groups", f"cognito:groups {_show(have)} holds none of {sorted(groups)}")
+    if scopes is not None:
+        scope = claims.get("scope")
+        if not isinstance(scope, str) or not any(s in scopes for s in scope.split()):
+            raise InvalidToken("scope", f"scope {_show(scope)} holds none of {sorted(scopes)}")
 
 
-def parse_jwks(body: bytes) -> dict[str, _JoseKey]:
-    """Parse a JWKS document into ``{kid: key}``, keeping only RSA signing keys usable with RS256.
-
-    Private members of a key are never read: each key is rebuilt from ``n`` and ``e`` alone.
-
-    Raises:
-        ValueError: the body is not a JWKS or holds no usable key.
-    """
-    document = _json_object(body)
+def _keys_from_document(document: Mapping[str, Any]) -> dict[str, _JoseKey]:
     entries = document.get("keys")
     if not isinstance(entries, list):
         raise ValueError("no 'keys' list")
@@ -275,249 +376,146 @@ def parse_jwks(body: bytes) -> dict[str, _JoseKey]:
     return keys
 
 
+def parse_jwks(body: bytes) -> dict[str, _JoseKey]:
+    """Parse a JWKS document into ``{kid: key}``, keeping only RSA signing keys usable with RS256.
+
+    Private members of a key are never read: each key is rebuilt from ``n`` and ``e`` alone.
+
+    Raises:
+        ValueError: the body is not a JWKS or holds no usable key.
+    """
+    return _keys_from_document(_json_object(body))
+
+
+def _load_jwks(source: JwksSource) -> dict[str, _JoseKey]:
+    """Keys from a JWKS given as a dict, JSON text/bytes or a file path. Raises ConfigurationError."""
+    where = "the JWKS"
+    try:
+        if isinstance(source, Mapping):
+            return _keys_from_document(source)
+        if isinstance(source, (bytes, bytearray)):
+            body = bytes(source)
+        elif isinstance(source, str) and source.lstrip().startswith("{"):
+            body = source.encode("utf-8")
+        elif isinstance(source, (str, os.PathLike)):
+            where = f"the JWKS file {os.fspath(source)!r}"
+            with open(source, "rb") as file:
+                body = file.read(MAX_JWKS_SIZE + 1)
+        else:
+            raise ValueError(f"a {type(source).__name__} is not a JWKS source")
+        if len(body) > MAX_JWKS_SIZE:
+            raise ValueError(f"larger than {MAX_JWKS_SIZE} bytes")
+        return parse_jwks(body)
+    except (ValueError, RecursionError, OSError) as exc:
+        detail = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
+        raise ConfigurationError(f"{where} cannot be used ({detail})") from None
+
+
+def _id_set(value: str | Iterable[str], what: str) -> frozenset[str]:
+    """A non-empty set of non-empty names; a single str is one name, not its characters."""
+    names = frozenset([value] if isinstance(value, str) else value)
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigurationError(f"{what} must name at least one non-empty str")
+    return names
+
+
+def _requirement(value: str | Iterable[str] | None, what: str) -> frozenset[str] | None:
+    if value is None:
+        return None
+    names = _id_set(value, what)
+    if what == "scopes" and any(len(n.split()) != 1 for n in names):
+        raise ConfigurationError("scopes are single names: pass several as a list, not one spaced str")
+    return names
+
+
+async def _run_custom_check(check: CustomCheck, header: dict[str, Any], claims: dict[str, Any]) -> None:
+    try:
+        outcome = check(header, claims)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+    except InvalidToken:
+        raise
+    except Exception as exc:  # the check's own failure; its exception stays attached as the cause
+        raise InvalidToken("custom", f"custom check raised {type(exc).__name__}") from exc
+    if outcome is None or outcome is True:
+        return
+    if outcome is False:
+        raise InvalidToken("custom", "custom check refused the token")
+    raise InvalidToken("custom", f"custom check returned a {type(outcome).__name__}, not a bool or None")
+
+
 # ---------------------------------------------------------------------------------------------------
-# the verifier
+# JWKS cache (one per pool)
 
 
-class TokenVerifier:
-    """Verify Cognito ID and access tokens offline, with the pool's cached JWKS.
+class _KeyCache:
+    """The keys of one pool, fetched from the URL of the issuer form the token at hand names.
 
-    ``await verifier.verify(token, "access")`` returns the claims or raises :class:`InvalidToken`
-    whose ``reason`` is one of (checked in this order):
-
-    ``malformed``
-        not a str, not three base64url segments, header/payload not JSON objects, a non-canonical
-        signature segment, a ``crit`` header, or ``exp``/``iat``/``nbf`` missing or not numbers
-    ``too_large``
-        longer than :data:`MAX_TOKEN_SIZE` characters
-    ``alg``
-        header ``alg`` is not exactly ``RS256`` (``none``, ``HS256``, ... are refused)
-    ``unknown_kid``
-        no ``kid``, or a ``kid`` not in the JWKS even after one refetch (at most one per
-        ``min_refetch_interval``)
-    ``signature``
-        the RS256 signature does not verify
-    ``expired``
-        ``now >= exp + leeway`` (raised as :class:`TokenExpired`)
-    ``not_yet_valid`` / ``issued_in_future``
-        ``nbf`` / ``iat`` later than ``now + leeway``
-    ``issuer``, ``token_use``
-        ``iss`` is not the configured issuer; ``token_use`` is not the one asked for
-    ``audience`` / ``client_id``
-        an ID token's ``aud`` / an access token's ``client_id`` is not in ``client_ids``
-    ``revoked``
-        with ``check_revocation``: Cognito refused the access token in ``GetUser``
-
-    Only :class:`InvalidToken` escapes for a bad token. :class:`JwksUnavailable` (a
-    :class:`TokenError`, not an ``InvalidToken``) means the keys could not be fetched and none are
-    cached. With ``check_revocation``, errors of the ``GetUser`` call other than the two that mean
-    "revoked" propagate as they are (``TransportError``, ``ServiceError``).
-
-    The JWKS is fetched once for concurrent callers and kept for ``jwks_ttl`` seconds; after that a cached
-    key still answers at once while one refresh runs in the background, and when a refresh fails the
-    cached keys keep working. An unknown ``kid`` waits for (at most) one rate-limited refetch. HTTP goes through ``http_session``, else the ``client``'s
-    session, else a session the verifier opens and closes in :meth:`aclose` (or ``async with``).
-
-    Args:
-        user_pool_id: e.g. ``us-east-1_AbC123``.
-        client_ids: the app client id(s) whose tokens are accepted (a single str is fine).
-        region: defaults to the pool id's prefix.
-        jwks_url: defaults to ``{client.endpoint_url}/{pool}/.well-known/jwks.json`` when ``client`` is
-            given, else ``{issuer}/.well-known/jwks.json``.
-        issuer: defaults to ``https://cognito-idp.{region}.amazonaws.com/{user_pool_id}``.
-        leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
-        client: an :class:`aiocognito.CognitoClient`; needed for ``check_revocation``.
-        http_session: an aiohttp session to borrow for the JWKS fetch.
-        jwks_ttl: seconds before a cached JWKS is refreshed.
-        min_refetch_interval: at most one JWKS fetch per this many seconds once keys are cached
-            (for unknown kids and for refreshes that failed).
-        fetch_timeout: seconds allowed for one JWKS fetch.
-        check_revocation: default for :meth:`verify`'s option of the same name.
-        clock: returns the current Unix time; used for the claims and for the cache.
+    ``cooldown_until``: before this time an unknown kid is refused without fetching. It is set by a
+    failed lookup: a fetch that did not find the kid, or (with keys cached) a fetch that failed.
     """
 
-    def __init__(
-        self,
-        user_pool_id: str,
-        *,
-        client_ids: str | Iterable[str],
-        region: str | None = None,
-        jwks_url: str | None = None,
-        issuer: str | None = None,
-        leeway: float = 5.0,
-        client: _ClientLike | None = None,
-        http_session: aiohttp.ClientSession | None = None,
-        jwks_ttl: float = 3600.0,
-        min_refetch_interval: float = 60.0,
-        fetch_timeout: float = 10.0,
-        check_revocation: bool = False,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        match = _POOL_ID.fullmatch(user_pool_id) if isinstance(user_pool_id, str) else None
-        if match is None:
-            raise ConfigurationError(f"not a user pool id: {user_pool_id!r}")
-        if region is None:
-            region = match.group(1)
-        elif _REGION.fullmatch(region) is None:
-            raise ConfigurationError(f"not a region: {region!r}")
-        ids = frozenset([client_ids] if isinstance(client_ids, str) else client_ids)
-        if not ids or not all(isinstance(i, str) and i for i in ids):
-            raise ConfigurationError("client_ids must name at least one app client id")
-        if check_revocation and client is None:
-            raise ConfigurationError("check_revocation needs a client")
-        if leeway < 0 or jwks_ttl < 0 or min_refetch_interval < 0 or fetch_timeout <= 0:
-            raise ConfigurationError("leeway, jwks_ttl, min_refetch_interval and fetch_timeout must be >= 0")
-
+    def __init__(self, owner: TokenVerifier, user_pool_id: str) -> None:
+        self._owner = owner
         self.user_pool_id = user_pool_id
-        self.region = region
-        self.client_ids = ids
-        self.issuer = issuer or f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-        if jwks_url is None:
-            base = f"{client.endpoint_url.rstrip('/')}/{user_pool_id}" if client is not None else self.issuer
-            jwks_url = f"{base}/.well-known/jwks.json"
-        self.jwks_url = jwks_url
-        self.leeway = float(leeway)
-        self.jwks_ttl = float(jwks_ttl)
-        self.min_refetch_interval = float(min_refetch_interval)
-        self.check_revocation = check_revocation
-        self._client = client
-        self._http_session = http_session
-        self._owned_session: aiohttp.ClientSession | None = None
-        self._closed = False
-        self._timeout = aiohttp.ClientTimeout(total=fetch_timeout)
-        self._clock = clock
+        self.keys: dict[str, _JoseKey] | None = None
+        self.fetched_at = 0.0
+        self.attempted_at = 0.0
+        self.cooldown_until = -math.inf
+        self.attempts = 0
+        self.last_error = "never fetched"
+        self.lock = asyncio.Lock()
+        self.background: asyncio.Task[None] | None = None
 
-        # JWKS cache state; only _fetch_jwks writes it.
-        self._keys: dict[str, _JoseKey] | None = None
-        self._fetched_at = 0.0
-        self._attempted_at: float | None = None
-        self._attempts = 0
-        self._last_error = "never fetched"
-        self._fetch_lock = asyncio.Lock()
-        self._background: asyncio.Task[None] | None = None
+    def load(self, keys: dict[str, _JoseKey], now: float) -> None:
+        self.keys = keys
+        self.fetched_at = now
 
-    def __repr__(self) -> str:
-        return f"TokenVerifier({self.user_pool_id!r}, jwks_url={self.jwks_url!r}, issuer={self.issuer!r})"
-
-    # -- public ------------------------------------------------------------------------------------
-
-    async def verify(
-        self, token: str, token_use: TokenUse = "access", *, check_revocation: bool | None = None
-    ) -> dict[str, Any]:
-        """Return the claims of ``token`` after every check; see the class docstring for the reasons.
-
-        Raises:
-            InvalidToken: the token is not acceptable (``TokenExpired`` when it expired).
-            JwksUnavailable: no keys could be fetched and none are cached.
-        """
-        if token_use not in ("access", "id"):
-            raise ParamValidationError("verify", [f"token_use must be 'access' or 'id', not {token_use!r}"])
-        revocation = self.check_revocation if check_revocation is None else check_revocation
-        if revocation and self._client is None:
-            raise ConfigurationError("check_revocation needs a client")
-        now = self._clock()
-        try:
-            parsed = parse_token(token)
-            key = await self._key_for(parsed.kid, now)
-            if not key.verify(parsed.signing_input, parsed.signature):
-                raise InvalidToken("signature")
-            claims = decode_payload(parsed)
-            check_claims(
-                claims,
-                token_use=token_use,
-                issuer=self.issuer,
-                client_ids=self.client_ids,
-                now=now,
-                leeway=self.leeway,
+    async def lookup(self, kid: str, now: float, url: str) -> _JoseKey:
+        """The slow path for a kid not in the cache (or no cache yet): at most one shared fetch."""
+        if self.keys is not None and now < self.cooldown_until:
+            raise InvalidToken(
+                "unknown_kid",
+                f"kid {_show(kid)} is not in the JWKS (no refetch for {self.cooldown_until - now:.0f}s)",
             )
-        except TokenError:
-            raise
-        except Exception as exc:  # any other failure on a token string is a bad token
-            raise InvalidToken("malformed", f"unexpected {type(exc).__name__}") from None
-        if revocation and token_use == "access":
-            await self._check_not_revoked(token)
-        return claims
-
-    async def aclose(self) -> None:
-        """Close the HTTP session if the verifier opened it; borrowed sessions stay open. Idempotent."""
-        self._closed = True
-        if self._background is not None and not self._background.done():
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
-        session, self._owned_session = self._owned_session, None
-        if session is not None:
-            await session.close()
-
-    async def __aenter__(self) -> TokenVerifier:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    # -- keys --------------------------------------------------------------------------------------
-
-    def _may_fetch(self, now: float) -> bool:
-        return self._attempted_at is None or now - self._attempted_at >= self.min_refetch_interval
-
-    async def _key_for(self, kid: str, now: float) -> _JoseKey:
-        """The key for ``kid``: from the cache, or after (at most) one shared fetch."""
-        keys = self._keys
-        if keys is not None:
-            key = keys.get(kid)
-            if key is not None:
-                # Stale keys keep serving while one refresh runs in the background: a slow or down
-                # JWKS endpoint never holds up a request whose key is cached.
-                if now - self._fetched_at >= self.jwks_ttl and self._may_fetch(now):
-                    self._refresh_in_background()
-                return key
-            if not self._may_fetch(now):
-                raise InvalidToken("unknown_kid", f"kid {_show(kid)} is not in the JWKS")
-        # Cold, stale, or an unknown kid: fetch, unless a fetch finished while we waited for the lock,
-        # in which case its outcome is ours too (single flight, also for failures).
-        seen = self._attempts
-        async with self._fetch_lock:
-            if self._attempts == seen:
-                await self._fetch_jwks()
-        keys = self._keys
+        await self.fetch_once(url)
+        keys = self.keys
         if keys is None:
-            raise JwksUnavailable(self._last_error)
+            raise JwksUnavailable(self.last_error)
         key = keys.get(kid)
         if key is None:
+            self.cooldown_until = max(self.cooldown_until, self.attempted_at + self._owner.jwks_cooldown)
             raise InvalidToken("unknown_kid", f"kid {_show(kid)} is not in the JWKS")
         return key
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http_session is not None:
-            return self._http_session
-        if self._client is not None:
-            return self._client.http_session
-        if self._closed:
-            raise RuntimeError("the verifier is closed")
-        if self._owned_session is None:
-            self._owned_session = aiohttp.ClientSession()
-        return self._owned_session
+    async def fetch_once(self, url: str) -> None:
+        """Fetch, unless a fetch finished while we waited for the lock: its outcome is ours too."""
+        seen = self.attempts
+        async with self.lock:
+            if self.attempts == seen:
+                await self._fetch(url)
 
-    def _refresh_in_background(self) -> None:
-        if self._background is not None and not self._background.done():
+    def refresh_in_background(self, now: float, url: str) -> None:
+        """Stale keys keep serving while one refresh runs behind the request (not during a cool-down)."""
+        if now < self.cooldown_until or (self.background is not None and not self.background.done()):
             return
-        seen = self._attempts
+        seen = self.attempts
 
         async def refresh() -> None:
-            async with self._fetch_lock:
-                if self._attempts == seen and not self._closed:
-                    await self._fetch_jwks()
+            async with self.lock:
+                if self.attempts == seen and not self._owner._closed:
+                    await self._fetch(url)
 
-        self._background = asyncio.get_running_loop().create_task(refresh())
+        self.background = asyncio.get_running_loop().create_task(refresh())
+        self._owner._background = self.background
 
-    async def _fetch_jwks(self) -> None:
+    async def _fetch(self, url: str) -> None:
         """Fetch and parse the JWKS; on failure keep the old keys and remember why. Never raises."""
-        self._attempted_at = self._clock()
+        owner = self._owner
+        self.attempted_at = owner._clock()
         try:
-            async with self._session().get(
-                self.jwks_url, timeout=self._timeout, headers={"Accept": "application/json"}
+            async with owner._session().get(
+                url, timeout=owner._timeout, headers={"Accept": "application/json"}
             ) as response:
                 if response.status != 200:
                     raise ValueError(f"HTTP {response.status}")
@@ -530,16 +528,458 @@ class TokenVerifier:
         except Exception as exc:  # any failure means "unavailable", reported below
             what = str(exc) if isinstance(exc, ValueError) else ""
             what = what or type(exc).__name__ + (f": {exc}" if str(exc) else "")
-            self._last_error = f"JWKS {self.jwks_url} could not be fetched ({what})"
-            _log.warning(
-                "%s; %s", self._last_error, "keeping cached keys" if self._keys else "no keys cached"
-            )
+            self.last_error = f"JWKS {url} could not be fetched ({what})"
+            if self.keys is not None:
+                self.cooldown_until = self.attempted_at + owner.jwks_cooldown
+            _log.warning("%s; %s", self.last_error, "keeping cached keys" if self.keys else "no keys cached")
         else:
-            self._keys = keys
-            self._fetched_at = self._attempted_at
-        self._attempts += 1
+            self.keys = keys
+            self.fetched_at = self.attempted_at
+        self.attempts += 1
 
-    # -- revocation --------------------------------------------------------------------------------
+
+class _Pool:
+    """A configured pool: its checks, accepted issuers (each with its JWKS URL) and key cache."""
+
+    __slots__ = ("cache", "client_ids", "groups", "issuer_set", "issuers", "region", "scopes", "user_pool_id")
+
+    def __init__(
+        self,
+        config: PoolConfig,
+        owner: TokenVerifier,
+        client: _ClientLike | None,
+    ) -> None:
+        if not isinstance(config, PoolConfig):
+            raise ConfigurationError(f"expected a PoolConfig, not a {type(config).__name__}")
+        pool_id = config.user_pool_id
+        self.region = _pool_region(pool_id, config.region)
+        original, updated = cognito_issuers(pool_id, self.region)
+        self.user_pool_id = pool_id
+        self.client_ids = _id_set(config.client_ids, "client_ids")
+        self.groups = _requirement(config.groups, "groups")
+        self.scopes = _requirement(config.scopes, "scopes")
+        custom = None
+        if client is not None and _AWS_ENDPOINT.fullmatch(client.endpoint_url) is None:
+            custom = f"{client.endpoint_url.rstrip('/')}/{pool_id}"
+        if config.issuer is not None:
+            given = [config.issuer] if isinstance(config.issuer, str) else list(config.issuer)
+            if not given or not all(isinstance(i, str) and i for i in given):
+                raise ConfigurationError("issuer must be a non-empty str or a list of them")
+            names = tuple(dict.fromkeys(given))
+        else:
+            names = (original, updated) if custom is None else (original, updated, custom)
+        if config.jwks_url is not None:
+            urls = dict.fromkeys(names, config.jwks_url)
+        elif custom is not None:
+            # A custom endpoint (moto, a local pool) serves the pool's keys itself, whatever the issuer.
+            urls = dict.fromkeys(names, f"{custom}/.well-known/jwks.json")
+        else:
+            urls = {name: f"{name.rstrip('/')}/.well-known/jwks.json" for name in names}
+        self.issuers: dict[str, str] = urls
+        self.issuer_set = frozenset(names)
+        self.cache = _KeyCache(owner, pool_id)
+
+    @property
+    def issuer(self) -> str:
+        return next(iter(self.issuers))
+
+    @property
+    def jwks_url(self) -> str:
+        return self.issuers[self.issuer]
+
+
+# ---------------------------------------------------------------------------------------------------
+# the verifier
+
+
+class TokenVerifier:
+    """Verify Cognito ID and access tokens offline, with the pools' cached JWKS.
+
+    ``await verifier.verify(token, "access")`` returns the claims or raises :class:`InvalidToken`
+    whose ``reason`` is one of (checked in this order):
+
+    ``malformed``
+        not a str, not three base64url segments, header/payload not JSON objects, a non-canonical
+        signature segment, a ``crit`` header, or ``exp``/``iat``/``nbf`` missing or not numbers
+    ``too_large``
+        longer than :data:`MAX_TOKEN_SIZE` characters
+    ``alg``
+        header ``alg`` is not exactly ``RS256`` (``none``, ``HS256``, ... are refused)
+    ``issuer``
+        the (still unverified) ``iss`` is no configured pool's: refused before any fetch
+    ``unknown_kid``
+        no ``kid``, or a ``kid`` not in the pool's JWKS even after a refetch, or during a cool-down
+    ``signature``
+        the RS256 signature does not verify with that pool's key
+    ``expired``
+        ``now >= exp + leeway`` (raised as :class:`TokenExpired`)
+    ``not_yet_valid`` / ``issued_in_future``
+        ``nbf`` / ``iat`` later than ``now + leeway``
+    ``token_use``
+        ``token_use`` is not the one asked for
+    ``audience`` / ``client_id``
+        an ID token's ``aud`` / an access token's ``client_id`` is not in the pool's ``client_ids``
+    ``groups`` / ``scope``
+        with ``groups``: ``cognito:groups`` holds none of them; with ``scopes``: the ``scope`` claim
+        holds none of them (an ID token has no ``scope``, so it fails a scopes requirement)
+    ``custom``
+        the custom check returned False (or anything but None/True), or raised an exception that is
+        not an ``InvalidToken`` (kept as ``__cause__``; the message names only its type). An
+        ``InvalidToken`` it raises propagates unchanged. It runs last, before revocation, and gets the
+        decoded header and the claims, never the token text.
+    ``revoked``
+        with ``check_revocation``: Cognito refused the access token in ``GetUser``
+
+    Only :class:`InvalidToken` escapes for a bad token, and no message holds the token's text.
+    :class:`JwksUnavailable` (a :class:`TokenError`, not an ``InvalidToken``) means the keys could not be
+    fetched and none are cached. With ``check_revocation``, errors of the ``GetUser`` call other than the
+    two that mean "revoked" propagate as they are (``TransportError``, ``ServiceError``).
+
+    **Pools and issuers.** A token is routed by its ``iss`` to the pool accepting it and then verified
+    against that pool's keys only. By default a pool accepts both issuer forms Cognito uses, ORIGINAL
+    ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and UPDATED
+    ``https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`` (``amazonaws.com.cn`` in China), and
+    the keys are fetched from ``{issuer}/.well-known/jwks.json`` of the form the token names. With a
+    ``client`` whose endpoint is not Cognito's own (moto, :class:`aiocognito.testing.LocalUserPool`),
+    ``{endpoint_url}/{pool}`` is accepted too and every form's keys come from
+    ``{endpoint_url}/{pool}/.well-known/jwks.json``. ``issuer=`` replaces the accepted set,
+    ``jwks_url=`` the URL. :meth:`multi` serves several pools; each has its own cache.
+
+    **Keys.** Both forms of a pool share one cache: Cognito serves the same keys for them. Keys are
+    fetched once for concurrent callers and kept for ``jwks_ttl`` seconds; after that a cached key still
+    answers at once while one refresh runs in the background, and when a refresh fails the cached keys
+    keep working. An unknown ``kid`` refetches at once, so a key added to the JWKS is accepted on first
+    sight; only a failed lookup (the kid still absent, or the fetch failed while keys are cached) starts
+    a cool-down of ``jwks_cooldown`` seconds in which unknown kids are refused without fetching, so a
+    flood of made-up kids costs at most one fetch per cool-down. With no keys cached every call tries
+    (concurrent ones share one fetch). ``jwks=`` / :meth:`cache_jwks` load keys offline and
+    :meth:`hydrate` prefetches every pool's. HTTP goes through ``http_session``, else the ``client``'s
+    session, else a session the verifier opens and closes in :meth:`aclose` (or ``async with``).
+
+    Args:
+        user_pool_id: e.g. ``us-east-1_AbC123``.
+        client_ids: the app client id(s) whose tokens are accepted (a single str is fine).
+        region: the region in the issuers; defaults to the pool id's prefix.
+        jwks_url: one URL for the keys of every accepted issuer (see above for the default).
+        issuer: the accepted issuer(s), replacing the defaults; the first is :attr:`issuer`.
+        leeway: seconds of clock skew allowed on ``exp``, ``nbf`` and ``iat``.
+        client: an :class:`aiocognito.CognitoClient`; needed for ``check_revocation``.
+        http_session: an aiohttp session to borrow for the JWKS fetch.
+        jwks_ttl: seconds before a cached JWKS is refreshed.
+        min_refetch_interval: the former name of ``jwks_cooldown``, still accepted.
+        fetch_timeout: seconds allowed for one JWKS fetch.
+        check_revocation: default for :meth:`verify`'s option of the same name.
+        clock: returns the current Unix time; used for the claims and for the cache.
+        groups: at least one of these must be in ``cognito:groups`` (default: no group check).
+        scopes: at least one of these must be in ``scope`` (default: no scope check).
+        custom_check: ``check(header, claims)``, sync or async; see ``custom`` above.
+        jwks: the pool's JWKS to start with (dict, JSON str/bytes, or file path): no fetch needed.
+        jwks_cooldown: seconds after a failed lookup in which unknown kids are refused without fetching
+            (default 10, like aws-jwt-verify's penalty box); also the wait after a failed refresh.
+    """
+
+    def __init__(
+        self,
+        user_pool_id: str,
+        *,
+        client_ids: str | Iterable[str],
+        region: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | Iterable[str] | None = None,
+        leeway: float = 5.0,
+        client: _ClientLike | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        jwks_ttl: float = 3600.0,
+        min_refetch_interval: float | None = None,
+        fetch_timeout: float = 10.0,
+        check_revocation: bool = False,
+        clock: Callable[[], float] = time.time,
+        groups: str | Iterable[str] | None = None,
+        scopes: str | Iterable[str] | None = None,
+        custom_check: CustomCheck | None = None,
+        jwks: JwksSource | None = None,
+        jwks_cooldown: float | None = None,
+    ) -> None:
+        pool = PoolConfig(
+            user_pool_id,
+            client_ids=client_ids,
+            groups=groups,
+            scopes=scopes,
+            region=region,
+            issuer=issuer,
+            jwks_url=jwks_url,
+            jwks=jwks,
+        )
+        self._setup(
+            [pool],
+            leeway=leeway,
+            client=client,
+            http_session=http_session,
+            jwks_ttl=jwks_ttl,
+            jwks_cooldown=jwks_cooldown,
+            min_refetch_interval=min_refetch_interval,
+            fetch_timeout=fetch_timeout,
+            check_revocation=check_revocation,
+            clock=clock,
+            custom_check=custom_check,
+        )
+
+    @classmethod
+    def multi(
+        cls,
+        pools: Iterable[PoolConfig],
+        *,
+        leeway: float = 5.0,
+        client: _ClientLike | None = None,
+        http_session: aiohttp.ClientSession | None = None,
+        jwks_ttl: float = 3600.0,
+        jwks_cooldown: float | None = None,
+        min_refetch_interval: float | None = None,
+        fetch_timeout: float = 10.0,
+        check_revocation: bool = False,
+        clock: Callable[[], float] = time.time,
+        custom_check: CustomCheck | None = None,
+    ) -> TokenVerifier:
+        """One verifier for several pools (and their clients), e.g.
+        ``TokenVerifier.multi([PoolConfig("eu-west-1_A", client_ids="a"), PoolConfig(...)])``.
+
+        A token goes to the pool whose accepted issuers hold its ``iss``; no two pools may share an
+        issuer. The other arguments apply to all pools and mean what the constructor's do; the
+        single-pool attributes (:attr:`user_pool_id`, :attr:`issuer`, ...) describe the first pool.
+        """
+        self = cls.__new__(cls)
+        self._setup(
+            list(pools),
+            leeway=leeway,
+            client=client,
+            http_session=http_session,
+            jwks_ttl=jwks_ttl,
+            jwks_cooldown=jwks_cooldown,
+            min_refetch_interval=min_refetch_interval,
+            fetch_timeout=fetch_timeout,
+            check_revocation=check_revocation,
+            clock=clock,
+            custom_check=custom_check,
+        )
+        return self
+
+    def _setup(
+        self,
+        configs: list[PoolConfig],
+        *,
+        leeway: float,
+        client: _ClientLike | None,
+        http_session: aiohttp.ClientSession | None,
+        jwks_ttl: float,
+        jwks_cooldown: float | None,
+        min_refetch_interval: float | None,
+        fetch_timeout: float,
+        check_revocation: bool,
+        clock: Callable[[], float],
+        custom_check: CustomCheck | None,
+    ) -> None:
+        if not configs:
+            raise ConfigurationError("at least one user pool is needed")
+        if check_revocation and client is None:
+            raise ConfigurationError("check_revocation needs a client")
+        if (
+            jwks_cooldown is not None
+            and min_refetch_interval is not None
+            and jwks_cooldown != min_refetch_interval
+        ):
+            raise ConfigurationError("jwks_cooldown and min_refetch_interval are one setting: pass one")
+        cooldown = jwks_cooldown if jwks_cooldown is not None else min_refetch_interval
+        cooldown = 10.0 if cooldown is None else cooldown
+        if leeway < 0 or jwks_ttl < 0 or cooldown < 0 or fetch_timeout <= 0:
+            raise ConfigurationError("leeway, jwks_ttl, jwks_cooldown and fetch_timeout must be >= 0")
+        if custom_check is not None and not callable(custom_check):
+            raise ConfigurationError("custom_check must be callable")
+
+        self.leeway = float(leeway)
+        self.jwks_ttl = float(jwks_ttl)
+        self.jwks_cooldown = float(cooldown)
+        self.check_revocation = check_revocation
+        self._custom_check = custom_check
+        self._client = client
+        self._http_session = http_session
+        self._owned_session: aiohttp.ClientSession | None = None
+        self._closed = False
+        self._timeout = aiohttp.ClientTimeout(total=fetch_timeout)
+        self._clock = clock
+        self._background: asyncio.Task[None] | None = None  # the latest background refresh
+
+        pools = [_Pool(config, self, client) for config in configs]
+        routes: dict[str, tuple[_Pool, str]] = {}
+        names: dict[str, _Pool] = {}
+        for pool in pools:
+            if pool.user_pool_id in names:
+                raise ConfigurationError(f"user pool {pool.user_pool_id} is configured twice")
+            names[pool.user_pool_id] = pool
+            for iss, url in pool.issuers.items():
+                if iss in routes:
+                    raise ConfigurationError(f"issuer {iss!r} is configured for two pools")
+                routes[iss] = (pool, url)
+        for iss, (pool, _) in routes.items():
+            names.setdefault(iss, pool)
+        self._pools = tuple(pools)
+        self._routes = routes
+        self._by_name = names
+        for config, pool in zip(configs, pools, strict=True):
+            if config.jwks is not None:
+                pool.cache.load(_load_jwks(config.jwks), clock())
+
+        first = pools[0]
+        self.user_pool_id = first.user_pool_id
+        self.region = first.region
+        self.client_ids = first.client_ids
+        self.issuer = first.issuer
+        self.issuers = tuple(first.issuers)
+        self.jwks_url = first.jwks_url
+        self.user_pool_ids = tuple(pool.user_pool_id for pool in pools)
+
+    def __repr__(self) -> str:
+        if len(self._pools) == 1:
+            return f"TokenVerifier({self.user_pool_id!r}, jwks_url={self.jwks_url!r}, issuer={self.issuer!r})"
+        return f"TokenVerifier.multi({list(self.user_pool_ids)!r})"
+
+    @property
+    def min_refetch_interval(self) -> float:
+        """The former name of :attr:`jwks_cooldown`."""
+        return self.jwks_cooldown
+
+    @property
+    def jwks_urls(self) -> dict[str, str]:
+        """``{accepted issuer: JWKS URL its tokens' keys are fetched from}``, for every pool."""
+        return {iss: url for iss, (_pool, url) in self._routes.items()}
+
+    # -- public ------------------------------------------------------------------------------------
+
+    async def verify(
+        self,
+        token: str,
+        token_use: TokenUse = "access",
+        *,
+        check_revocation: bool | None = None,
+        groups: str | Iterable[str] | None | _AsConfigured = AS_CONFIGURED,
+        scopes: str | Iterable[str] | None | _AsConfigured = AS_CONFIGURED,
+        custom_check: CustomCheck | None | _AsConfigured = AS_CONFIGURED,
+    ) -> dict[str, Any]:
+        """Return the claims of ``token`` after every check; see the class docstring for the reasons.
+
+        ``groups``, ``scopes`` and ``custom_check`` replace the configured ones for this call (None: no
+        such check); left out, the pool's / verifier's apply.
+
+        Raises:
+            InvalidToken: the token is not acceptable (``TokenExpired`` when it expired).
+            JwksUnavailable: no keys could be fetched and none are cached.
+        """
+        if token_use != "access" and token_use != "id":
+            raise ParamValidationError("verify", [f"token_use must be 'access' or 'id', not {token_use!r}"])
+        revocation = self.check_revocation if check_revocation is None else check_revocation
+        if revocation and self._client is None:
+            raise ConfigurationError("check_revocation needs a client")
+        call_groups = None if groups is AS_CONFIGURED else _requirement(groups, "groups")
+        call_scopes = None if scopes is AS_CONFIGURED else _requirement(scopes, "scopes")
+        check = self._custom_check if custom_check is AS_CONFIGURED else custom_check
+        if check is not None and not callable(check):
+            raise ConfigurationError("custom_check must be callable")
+        now = self._clock()
+        try:
+            parsed = parse_token(token)
+            # The unverified iss only picks the pool; everything is then checked with that pool's keys.
+            claims = decode_payload(parsed)
+            iss = claims.get("iss")
+            route = self._routes.get(iss) if isinstance(iss, str) else None
+            if route is None:
+                raise InvalidToken("issuer", f"iss {_show(iss)} is not an accepted issuer")
+            pool, url = route
+            cache = pool.cache
+            keys = cache.keys
+            key = None if keys is None else keys.get(parsed.kid)
+            if key is None:
+                key = await cache.lookup(parsed.kid, now, url)
+            elif now - cache.fetched_at >= self.jwks_ttl:
+                cache.refresh_in_background(now, url)
+            if not key.verify(parsed.signing_input, parsed.signature):
+                raise InvalidToken("signature")
+            check_claims(
+                claims,
+                token_use=token_use,
+                issuer=pool.issuer_set,
+                client_ids=pool.client_ids,
+                now=now,
+                leeway=self.leeway,
+                groups=pool.groups if groups is AS_CONFIGURED else call_groups,
+                scopes=pool.scopes if scopes is AS_CONFIGURED else call_scopes,
+            )
+        except TokenError:
+            raise
+        except Exception as exc:  # any other failure on a token string is a bad token
+            raise InvalidToken("malformed", f"unexpected {type(exc).__name__}") from None
+        if check is not None:
+            await _run_custom_check(check, parsed.header, claims)
+        if revocation and token_use == "access":
+            await self._check_not_revoked(token)
+        return claims
+
+    def cache_jwks(self, pool: str, jwks: JwksSource) -> None:
+        """Load a JWKS (dict, JSON str/bytes, or file path) as the keys of ``pool`` (its id or one of its
+        issuers), e.g. to start without network. The keys count as fetched now (see ``jwks_ttl``).
+
+        Raises:
+            ConfigurationError: no such pool, or the JWKS holds no usable RS256 key.
+        """
+        target = self._by_name.get(pool) if isinstance(pool, str) else None
+        if target is None:
+            raise ConfigurationError(f"no configured pool is {pool!r}")
+        target.cache.load(_load_jwks(jwks), self._clock())
+
+    async def hydrate(self) -> None:
+        """Fetch the JWKS of every configured pool now (concurrently; a fetch already running is shared).
+
+        A pool whose fetch fails but that has keys (loaded, or fetched before) keeps them.
+
+        Raises:
+            JwksUnavailable: some pool has no keys after its fetch (the message names each one).
+        """
+        await asyncio.gather(*(pool.cache.fetch_once(pool.jwks_url) for pool in self._pools))
+        missing = [pool.cache.last_error for pool in self._pools if pool.cache.keys is None]
+        if missing:
+            raise JwksUnavailable("; ".join(missing))
+
+    async def aclose(self) -> None:
+        """Close the HTTP session if the verifier opened it; borrowed sessions stay open. Idempotent."""
+        self._closed = True
+        for pool in self._pools:
+            task = pool.cache.background
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        session, self._owned_session = self._owned_session, None
+        if session is not None:
+            await session.close()
+
+    async def __aenter__(self) -> TokenVerifier:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http_session is not None:
+            return self._http_session
+        if self._client is not None:
+            return self._client.http_session
+        if self._closed:
+            raise RuntimeError("the verifier is closed")
+        if self._owned_session is None:
+            self._owned_session = aiohttp.ClientSession()
+        return self._owned_session
 
     async def _check_not_revoked(self, token: str) -> None:
         assert self._client is not None
