@@ -25,7 +25,7 @@ from multidict import CIMultiDict
 
 import aiocognito
 from aiocognito import bulk
-from aiocognito._transport import RawResponse
+from aiocognito._wire.transport import RawResponse
 
 POOL = "us-east-1_bench"
 _CREATED = json.dumps(

@@ -67,7 +67,7 @@ async def setup(url: str, users: int) -> tuple[str, str, list[str]]:
     users whose salt it can handle, and the count it could not is reported.
     """
     import aiocognito
-    from aiocognito._srp import new_ephemeral
+    from aiocognito._signin.srp import new_ephemeral
 
     async with aiocognito.CognitoClient(region="us-east-1", endpoint_url=url, credentials=CREDS) as cognito:
         pool = (await cognito.create_user_pool(PoolName="bench"))["UserPool"]["Id"]

@@ -201,7 +201,7 @@ async def async_rate(verify: Callable[[str], Awaitable[Any]], tokens: list[str])
 async def run(
     tokens: list[str], key: rsa.RSAPrivateKey, jwks: dict[str, Any], jwks_url: str, rounds: int
 ) -> dict[str, float | str]:
-    from aiocognito._verifier import TokenVerifier
+    from aiocognito._tokens.verifier import TokenVerifier
 
     contenders = {
         "floor": floor_verifier(key),

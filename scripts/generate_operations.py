@@ -1,10 +1,10 @@
 """Generate aiocognito's operation layer from botocore's cognito-idp service model.
 
-Writes three modules under ``src/aiocognito/``:
+Writes three modules under ``src/aiocognito/`` (two of them in ``_wire/``):
 
-* ``_operations.py``: ``OperationsMixin`` with one typed async method per operation and one ``list_all_*``
+* ``_wire/operations.py``: ``OperationsMixin`` with one typed async method per operation and one ``list_all_*``
   method per paginated listing, plus the ``OPERATIONS`` and ``PAGINATED`` tables the client runs on.
-* ``_error_codes.py``: one exception class per modeled error code (and the common AWS JSON protocol codes).
+* ``_wire/error_codes.py``: one exception class per modeled error code (and the common AWS JSON protocol codes).
 * ``type_defs.py``: TypedDicts for every request and response structure (imported only for type checking).
 
 Usage::
@@ -282,15 +282,15 @@ class Generator:
             "",
             "from typing import TYPE_CHECKING, Any",
             "",
-            "from ._model import OperationSpec, PaginatedSpec",
-            "from ._paginate import Paginator",
+            "from .model import OperationSpec, PaginatedSpec",
+            "from .paginate import Paginator",
             "",
             "if TYPE_CHECKING:",
             "    from collections.abc import Mapping, Sequence",
             "    from datetime import datetime",
             "    from typing import Literal",
             "",
-            "    from .type_defs import (",
+            "    from ..type_defs import (",
             "@@TYPE_IMPORTS@@",
             "    )",
             "",
@@ -430,7 +430,7 @@ class Generator:
             "",
             "from __future__ import annotations",
             "",
-            "from ._errors import ServiceError",
+            "from .._errors import ServiceError",
             "",
             "__all__ = [",
         ]
@@ -531,8 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     gen = Generator(service, paginators)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "_operations.py").write_text(gen.emit_operations(), encoding="utf-8")
-    (out / "_error_codes.py").write_text(gen.emit_errors(), encoding="utf-8")
+    (out / "_wire").mkdir(parents=True, exist_ok=True)
+    (out / "_wire" / "operations.py").write_text(gen.emit_operations(), encoding="utf-8")
+    (out / "_wire" / "error_codes.py").write_text(gen.emit_errors(), encoding="utf-8")
     (out / "type_defs.py").write_text(gen.emit_type_defs(), encoding="utf-8")
     print(f"{len(gen.ops)} operations, {len(gen.paginated())} paginated listings", file=sys.stderr)
     return 0

@@ -21,7 +21,7 @@ from multidict import CIMultiDict
 import aiocognito
 from aiocognito import bulk
 from aiocognito._errors import ConnectionFailedError
-from aiocognito._transport import RawResponse
+from aiocognito._wire.transport import RawResponse
 from aiocognito.testing import FaultPlan, LocalUserPool
 
 POOL = "us-east-1_stub"
@@ -504,7 +504,7 @@ async def test_a_user_that_keeps_vanishing_fails_within_the_row_budget() -> None
     from multidict import CIMultiDict
 
     from aiocognito._errors import ConnectionFailedError
-    from aiocognito._transport import RawResponse
+    from aiocognito._wire.transport import RawResponse
 
     calls = {"AdminCreateUser": 0, "AdminGetUser": 0}
 

@@ -14,9 +14,9 @@ from aiohttp import web
 import aiocognito
 from aiocognito import errors
 from aiocognito._errors import redact
-from aiocognito._model import PaginatedSpec
-from aiocognito._paginate import PageCursor
-from aiocognito._retry import RetryPolicy, is_safe_to_repeat, retry_delay
+from aiocognito._wire.model import PaginatedSpec
+from aiocognito._wire.paginate import PageCursor
+from aiocognito._wire.retry import RetryPolicy, is_safe_to_repeat, retry_delay
 
 Handler = Callable[[web.Request, int], Any]
 FAST = aiocognito.RetryPolicy(max_attempts=4, base_delay=0.001, max_delay=0.002)

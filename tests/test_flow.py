@@ -24,7 +24,7 @@ from aiocognito._errors import (
     ServiceError,
     SignInError,
 )
-from aiocognito._flow import (
+from aiocognito._signin.flow import (
     AssociateSoftwareToken,
     Authenticated,
     ChallengeChoice,
@@ -49,8 +49,8 @@ from aiocognito._flow import (
     refresh_unavailable,
     secret_hash,
 )
-from aiocognito._stores import DeviceRecord
-from aiocognito._tokens import TokenSet
+from aiocognito._signin.stores import DeviceRecord
+from aiocognito._tokens.token_set import TokenSet
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "cognito-srp-known-answers.json").read_text())[
     "vectors"
@@ -62,6 +62,8 @@ POOL = "us-east-1_TestPool1"
 CLIENT = "client123"
 SECRET = "s3cr3t-client-secret"
 NOW = datetime(2026, 3, 5, 9, 4, 11, tzinfo=timezone.utc)
+
+
 def _segment(claims: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
 

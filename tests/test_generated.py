@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import aiocognito
-from aiocognito._operations import OPERATION_COUNT, OPERATIONS, PAGINATED
+from aiocognito._wire.operations import OPERATION_COUNT, OPERATIONS, PAGINATED
 
 ROOT = Path(__file__).resolve().parent.parent
-GENERATED = ("_operations.py", "_error_codes.py", "type_defs.py")
+GENERATED = ("_wire/operations.py", "_wire/error_codes.py", "type_defs.py")
 
 
 def test_generated_modules_are_current(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The local user pool is strict where moto is not: real SRP, sessions, SECRET_HASH, codes, devices, tokens.
 
-These tests speak the raw protocol (the client's operation methods plus ``aiocognito._srp``), so they test
+These tests speak the raw protocol (the client's operation methods plus ``aiocognito._signin.srp``), so they test
 the pool, not the sign-in state machine (that is tests/test_signin_local.py).
 """
 
@@ -21,8 +21,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from aiocognito import CognitoClient, CognitoError, ConnectionFailedError, RetryPolicy, _srp, errors
-from aiocognito._verifier import TokenVerifier
+from aiocognito import CognitoClient, CognitoError, ConnectionFailedError, RetryPolicy, errors
+from aiocognito._signin import srp as _srp
+from aiocognito._tokens.verifier import TokenVerifier
 from aiocognito.testing import AppClient, FaultPlan, LocalUserPool
 from aiocognito.testing._auth import timestamp_ok
 from aiocognito.testing._rules import secret_hash

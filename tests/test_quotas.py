@@ -14,7 +14,7 @@ import pytest
 
 import aiocognito
 from aiocognito import bulk
-from aiocognito._operations import OPERATIONS
+from aiocognito._wire.operations import OPERATIONS
 from aiocognito.quotas import (
     CATEGORY_RPS,
     CHALLENGE_CATEGORY,

@@ -21,11 +21,11 @@ from hypothesis import strategies as st
 
 import aiocognito
 from aiocognito._errors import CognitoError, ProtocolError
-from aiocognito._flow import Authenticated, ClientConfig, Phase, Request, SignInFlow
-from aiocognito._session import Session, SignedIn
-from aiocognito._srp import N, int_to_hex, salt_to_hex
-from aiocognito._stores import DeviceRecord, MemoryDeviceStore
-from aiocognito._tokens import MAX_TOKEN_LIFETIME, TokenSet
+from aiocognito._signin.flow import Authenticated, ClientConfig, Phase, Request, SignInFlow
+from aiocognito._signin.session import Session, SignedIn
+from aiocognito._signin.srp import N, int_to_hex, salt_to_hex
+from aiocognito._signin.stores import DeviceRecord, MemoryDeviceStore
+from aiocognito._tokens.token_set import MAX_TOKEN_LIFETIME, TokenSet
 
 POOL, CLIENT = "us-east-1_Hostile01", "client-1"
 NOW = datetime(2026, 3, 5, 9, 4, 11, tzinfo=timezone.utc)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from aiocognito import errors
-from aiocognito._session import Session
+from aiocognito._signin.session import Session
 
 
 async def test_srp_steps_run_one_at_a_time_off_the_event_loop() -> None:

@@ -19,8 +19,9 @@ import pyotp
 import pytest
 
 import aiocognito
-from aiocognito import _srp, errors
-from aiocognito._session import (
+from aiocognito import errors
+from aiocognito._signin import srp as _srp
+from aiocognito._signin.session import (
     ChallengeSelectionRequired,
     MfaCodeRequired,
     NewPasswordRequired,
@@ -28,7 +29,7 @@ from aiocognito._session import (
     SignedIn,
     TotpSetupRequired,
 )
-from aiocognito._stores import DeviceRecord, FileTokenStore, MemoryDeviceStore, MemoryTokenStore
+from aiocognito._signin.stores import DeviceRecord, FileTokenStore, MemoryDeviceStore, MemoryTokenStore
 
 PASSWORD = "Correct-Horse-9!"
 
@@ -462,7 +463,9 @@ async def test_remembered_device_round_trip_with_real_device_srp() -> None:
     for _, params in client.calls[1:]:
         responses = params["ChallengeResponses"]
         assert responses["USERNAME"] == "real-alice" and responses["DEVICE_KEY"] == "us-east-1_dev-123"
-        assert responses["SECRET_HASH"] == aiocognito._flow.secret_hash(SECRET, "real-alice", CLIENT_ID)
+        assert responses["SECRET_HASH"] == aiocognito._signin.flow.secret_hash(
+            SECRET, "real-alice", CLIENT_ID
+        )
 
     await session.refresh()
     op, params = client.calls[-1]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from aiocognito import MemoryTokenStore, RetryPolicy, SessionExpiredError, SignInRequired, errors
-from aiocognito._session import (
+from aiocognito._signin.session import (
     ChallengeSelectionRequired,
     CustomChallenge,
     MfaCodeRequired,
@@ -24,7 +24,7 @@ from aiocognito._session import (
     Step,
     TotpSetupRequired,
 )
-from aiocognito._verifier import TokenVerifier
+from aiocognito._tokens.verifier import TokenVerifier
 from aiocognito.testing import AppClient, LocalUserPool
 
 PASSWORD = "Passw0rd!"

@@ -1,4 +1,4 @@
-"""Tests for aiocognito._srp: the known-answer vectors, a client/server round trip, encodings, errors."""
+"""Tests for aiocognito._signin.srp: the known-answer vectors, a client/server round trip, encodings, errors."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aiocognito import _srp as srp
 from aiocognito._errors import ProtocolError
+from aiocognito._signin import srp
 
 VECTORS_PATH = Path(__file__).parent / "data" / "cognito-srp-known-answers.json"
 VECTORS: dict[str, Any] = json.loads(VECTORS_PATH.read_text())

@@ -1,4 +1,4 @@
-"""Tests for aiocognito._stores: memory and JSON-file device/token stores."""
+"""Tests for aiocognito._signin.stores: memory and JSON-file device/token stores."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from aiocognito._errors import ConfigurationError
-from aiocognito._stores import (
+from aiocognito._signin.stores import (
     DeviceRecord,
     DeviceStore,
     FileDeviceStore,

@@ -31,7 +31,7 @@ from aiocognito._errors import (
     ServiceError,
     TokenExpired,
 )
-from aiocognito._verifier import (
+from aiocognito._tokens.verifier import (
     INVALID_TOKEN_REASONS,
     MAX_TOKEN_SIZE,
     PoolConfig,

@@ -21,8 +21,8 @@ from aiobotocore.session import get_session
 from aiohttp import web
 
 import aiocognito
-from aiocognito._operations import OPERATIONS
-from aiocognito._operations import OperationsMixin as _Ops
+from aiocognito._wire.operations import OPERATIONS
+from aiocognito._wire.operations import OperationsMixin as _Ops
 
 FROZEN = datetime(2026, 11, 3, 5, 7, 9, tzinfo=timezone.utc)
 CREDS = ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "session-token-example")

@@ -6,7 +6,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import errors
-from ._client import CognitoClient
 from ._errors import (
     CognitoError,
     ConfigurationError,
@@ -27,14 +26,15 @@ from ._errors import (
     TokenExpired,
     TransportError,
 )
-from ._paginate import Paginator
-from ._retry import RetryPolicy
-from ._signing import Credentials
-from ._transport import Timeout
 from ._version import __version__
+from ._wire.client import CognitoClient
+from ._wire.paginate import Paginator
+from ._wire.retry import RetryPolicy
+from ._wire.signing import Credentials
+from ._wire.transport import Timeout
 
 if TYPE_CHECKING:
-    from ._session import (
+    from ._signin.session import (
         Challenge,
         ChallengeSelectionRequired,
         ChallengeStep,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
         TotpSetupRequired,
         WebAuthnRequired,
     )
-    from ._stores import (
+    from ._signin.stores import (
         DeviceRecord,
         DeviceStore,
         FileDeviceStore,
@@ -57,10 +57,10 @@ if TYPE_CHECKING:
         MemoryTokenStore,
         TokenStore,
     )
-    from ._tokens import (
+    from ._tokens.token_set import (
         TokenSet,
     )
-    from ._verifier import (
+    from ._tokens.verifier import (
         PoolConfig,
         TokenVerifier,
     )
@@ -120,28 +120,28 @@ __all__ = [
 # Sign-in, stores and token verification load on first use: they pull in gmpy2, pyotp and python-jose,
 # which a client that only makes admin calls never needs (``import aiocognito`` stays cheap).
 _LAZY = {
-    "Challenge": "_session",
-    "ChallengeSelectionRequired": "_session",
-    "ChallengeStep": "_session",
-    "CustomChallenge": "_session",
-    "MfaCodeRequired": "_session",
-    "MfaSelectionRequired": "_session",
-    "NewPasswordRequired": "_session",
-    "Session": "_session",
-    "SignedIn": "_session",
-    "Step": "_session",
-    "TotpSetupRequired": "_session",
-    "WebAuthnRequired": "_session",
-    "DeviceRecord": "_stores",
-    "DeviceStore": "_stores",
-    "FileDeviceStore": "_stores",
-    "FileTokenStore": "_stores",
-    "MemoryDeviceStore": "_stores",
-    "MemoryTokenStore": "_stores",
-    "TokenStore": "_stores",
-    "TokenSet": "_tokens",
-    "PoolConfig": "_verifier",
-    "TokenVerifier": "_verifier",
+    "Challenge": "_signin.session",
+    "ChallengeSelectionRequired": "_signin.session",
+    "ChallengeStep": "_signin.session",
+    "CustomChallenge": "_signin.session",
+    "MfaCodeRequired": "_signin.session",
+    "MfaSelectionRequired": "_signin.session",
+    "NewPasswordRequired": "_signin.session",
+    "Session": "_signin.session",
+    "SignedIn": "_signin.session",
+    "Step": "_signin.session",
+    "TotpSetupRequired": "_signin.session",
+    "WebAuthnRequired": "_signin.session",
+    "DeviceRecord": "_signin.stores",
+    "DeviceStore": "_signin.stores",
+    "FileDeviceStore": "_signin.stores",
+    "FileTokenStore": "_signin.stores",
+    "MemoryDeviceStore": "_signin.stores",
+    "MemoryTokenStore": "_signin.stores",
+    "TokenStore": "_signin.stores",
+    "TokenSet": "_tokens.token_set",
+    "PoolConfig": "_tokens.verifier",
+    "TokenVerifier": "_tokens.verifier",
 }
 
 

@@ -67,11 +67,11 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 from typing_extensions import TypedDict, Unpack
 
 from ._errors import CognitoError, ParamValidationError, ServiceError
-from ._retry import RetryPolicy, backoff, failure_kind, is_throttle
+from ._wire.retry import RetryPolicy, backoff, failure_kind, is_throttle
 from .quotas import QuotaPacer
 
 if TYPE_CHECKING:
-    from ._client import CognitoClient
+    from ._wire.client import CognitoClient
 
 __all__ = [
     "BulkJob",

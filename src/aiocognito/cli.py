@@ -30,8 +30,8 @@ from typing import IO, TYPE_CHECKING, Any
 from ._errors import CognitoError, ConfigurationError, ServiceError
 
 if TYPE_CHECKING:
-    from ._client import CognitoClient
-    from ._session import Step
+    from ._signin.session import Step
+    from ._wire.client import CognitoClient
     from .bulk import BulkJob, BulkReport, Outcome
 
 __all__ = ["main", "build_parser"]
@@ -177,7 +177,7 @@ def _region_for(args: argparse.Namespace) -> str | None:
 
 
 def _client(args: argparse.Namespace, *, quotas: Any = None) -> CognitoClient:
-    from ._client import CognitoClient
+    from ._wire.client import CognitoClient
 
     return CognitoClient(
         region=_region_for(args), endpoint_url=args.endpoint_url, profile=args.profile, quotas=quotas
@@ -203,7 +203,7 @@ def _default_device_store() -> Path:
 
 async def _answer(step: Step, args: argparse.Namespace) -> Step:
     """Ask the user for what ``step`` needs and answer it; returns the next step."""
-    from ._session import (
+    from ._signin.session import (
         ChallengeSelectionRequired,
         CustomChallenge,
         MfaCodeRequired,
@@ -259,8 +259,8 @@ async def _with_retries(respond: Any, attempts: int = 3) -> Step:
 
 
 async def cmd_sign_in(args: argparse.Namespace) -> int:
-    from ._session import SignedIn
-    from ._stores import FileDeviceStore
+    from ._signin.session import SignedIn
+    from ._signin.stores import FileDeviceStore
 
     username = args.username or _ask("Username: ").strip()
     client_secret = args.client_secret or os.environ.get("AIOCOGNITO_CLIENT_SECRET") or None
@@ -431,7 +431,11 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
 
     if done:
         sys.stderr.write(f"resuming: {len(done)} users were done by an earlier run ({result_file})\n")
-    with open(source, newline="", encoding="utf-8") if source != "-" else contextlib.nullcontext(sys.stdin) as lines:
+    with (
+        open(source, newline="", encoding="utf-8")
+        if source != "-"
+        else contextlib.nullcontext(sys.stdin) as lines
+    ):
         try:
             parsed = bulk.rows_from_csv(lines, message_action=None if args.send_invitations else "SUPPRESS")
         except ValueError as exc:
@@ -458,7 +462,11 @@ def _usernames(args: argparse.Namespace) -> Iterator[str]:
     yield from args.username or ()
     if not args.file:
         return
-    with open(args.file, newline="", encoding="utf-8") if args.file != "-" else contextlib.nullcontext(sys.stdin) as f:
+    with (
+        open(args.file, newline="", encoding="utf-8")
+        if args.file != "-"
+        else contextlib.nullcontext(sys.stdin) as f
+    ):
         first = f.readline()
         header = [c.strip().lower() for c in next(csv.reader([first]), [])]
         if "username" in header or "cognito:username" in header:

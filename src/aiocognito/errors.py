@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from ._error_codes import *  # noqa: F403
-from ._error_codes import ERROR_CLASSES
-from ._error_codes import __all__ as _codes
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _tree
+from ._wire.error_codes import *  # noqa: F403
+from ._wire.error_codes import ERROR_CLASSES
+from ._wire.error_codes import __all__ as _codes
 
 __all__ = [*_tree, *_codes, "ERROR_CLASSES", "error_class"]
 

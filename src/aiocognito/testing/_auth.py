@@ -40,7 +40,7 @@ from moto.cognitoidp.models import CognitoIdpUserPoolAttribute, UserStatus
 
 from .. import errors
 from .._errors import ProtocolError
-from .._srp import (
+from .._signin.srp import (
     N,
     compute_verifier,
     expected_signature,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .._errors import ProtocolError
-from .._srp import parse_device_verifier_config
+from .._signin.srp import parse_device_verifier_config
 from . import _rules
 from ._state import Device, PoolState, UserKey
 

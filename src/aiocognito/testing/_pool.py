@@ -47,7 +47,7 @@ from ._state import CustomChallengeFactory, OutboxMessage, PoolState
 from ._token_ops import TokenOperations
 
 if TYPE_CHECKING:
-    from .._client import CognitoClient
+    from .._wire.client import CognitoClient
 
 __all__ = ["LocalUserPool", "AppClient", "serve"]
 
@@ -195,7 +195,7 @@ class LocalUserPool:
 
     def client(self, **options: Any) -> CognitoClient:
         """A :class:`~aiocognito.CognitoClient` for this pool (dummy credentials); close it when done."""
-        from .._client import CognitoClient
+        from .._wire.client import CognitoClient
 
         options.setdefault("region", self.region)
         options.setdefault("credentials", LOCAL_CREDENTIALS)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._srp import int_to_hex
+from .._signin.srp import int_to_hex
 from ._jwt import KeyRing
 
 if TYPE_CHECKING:  # this module is imported without moto (aiocognito.testing's light exports)

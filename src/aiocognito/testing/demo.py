@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import aiohttp
 import pyotp
 
-from .._client import CognitoClient
 from .._errors import CognitoError, redact
-from .._retry import RetryPolicy
-from .._session import MfaCodeRequired, NewPasswordRequired, Session, SignedIn, Step, TotpSetupRequired
-from .._verifier import TokenVerifier
+from .._signin.session import MfaCodeRequired, NewPasswordRequired, Session, SignedIn, Step, TotpSetupRequired
+from .._tokens.verifier import TokenVerifier
+from .._wire.client import CognitoClient
+from .._wire.retry import RetryPolicy
 from ._constants import LOCAL_CREDENTIALS
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ One class per error code, named exactly as the service names it; ``ERROR_CLASSES
 
 from __future__ import annotations
 
-from ._errors import ServiceError
+from .._errors import ServiceError
 
 __all__ = [
     'AccessDeniedException',

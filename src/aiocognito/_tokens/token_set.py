@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ._errors import ProtocolError
+from .._errors import ProtocolError
 
 __all__ = ["MAX_TOKEN_LIFETIME", "TokenSet", "check_authentication_result", "decode_claims"]
 

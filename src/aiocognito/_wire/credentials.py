@@ -13,8 +13,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import ConfigurationError, CredentialsError
-from ._signing import Credentials
+from .._errors import ConfigurationError, CredentialsError
+from .signing import Credentials
 
 __all__ = ["CredentialSource", "resolve_region"]
 

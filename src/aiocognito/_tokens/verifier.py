@@ -37,7 +37,7 @@ from typing import Any, Final, Literal, Protocol
 import aiohttp
 from jose import jwk  # type: ignore[import-untyped]
 
-from ._errors import (
+from .._errors import (
     ConfigurationError,
     InvalidToken,
     JwksUnavailable,

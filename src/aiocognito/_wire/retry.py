@@ -43,7 +43,7 @@ import random as _random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ._errors import ResponseParseError, ServiceError, TransportError
+from .._errors import ResponseParseError, ServiceError, TransportError
 
 __all__ = [
     "RetryPolicy",

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
-from ._credentials import CredentialSource, resolve_region
-from ._error_codes import ERROR_CLASSES
-from ._errors import (
+from .._errors import (
     CognitoError,
     ConfigurationError,
     ParamValidationError,
@@ -29,16 +27,18 @@ from ._errors import (
     TransportError,
     redact,
 )
-from ._model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
-from ._operations import OPERATIONS, OperationsMixin
-from ._paginate import Paginator
-from ._retry import RetryPolicy, is_throttle, retry_delay
-from ._signing import SigV4Signer
-from ._transport import AiohttpTransport, RawResponse, Timeout, Transport
+from .credentials import CredentialSource, resolve_region
+from .error_codes import ERROR_CLASSES
+from .model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
+from .operations import OPERATIONS, OperationsMixin
+from .paginate import Paginator
+from .retry import RetryPolicy, is_throttle, retry_delay
+from .signing import SigV4Signer
+from .transport import AiohttpTransport, RawResponse, Timeout, Transport
 
 if TYPE_CHECKING:
-    from ._session import Session
-    from .quotas import QuotaPacer
+    from .._signin.session import Session
+    from ..quotas import QuotaPacer
 
 __all__ = ["CognitoClient"]
 
@@ -119,7 +119,7 @@ def parse_success(operation: str, raw: RawResponse, attempts: int, plan: Any) ->
 def _make_pacer(quotas: QuotaPacer | Mapping[str, float] | bool | None) -> QuotaPacer | None:
     if not quotas:
         return None
-    from .quotas import QuotaPacer
+    from ..quotas import QuotaPacer
 
     if isinstance(quotas, QuotaPacer):
         return quotas
@@ -315,7 +315,7 @@ class CognitoClient(OperationsMixin):
         **options: Any,
     ) -> Session:
         """A sign-in session for one app client (see ``aiocognito.Session``)."""
-        from ._session import Session
+        from .._signin.session import Session
 
         return Session(
             self,

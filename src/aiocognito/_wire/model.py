@@ -1,6 +1,6 @@
 """What the client knows about each operation, and the pure conversions it does on every call.
 
-``OperationSpec`` and ``PaginatedSpec`` rows are generated into ``_operations.py`` from botocore's model.
+``OperationSpec`` and ``PaginatedSpec`` rows are generated into ``operations.py`` from botocore's model.
 This module turns caller parameters into a request body (checking them first) and a response body into
 boto3's shapes (timestamps as aware datetimes, blobs as bytes). No I/O.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from ._errors import ParamValidationError
+from .._errors import ParamValidationError
 
 __all__ = ["OperationSpec", "PaginatedSpec", "check_params", "encode_body", "convert_output"]
 

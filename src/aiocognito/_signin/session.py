@@ -1,6 +1,6 @@
 """The async sign-in driver: :class:`Session`, and the steps a sign-in returns.
 
-``Session`` sends what the pure :class:`~aiocognito._flow.SignInFlow` asks for and hands back a step:
+``Session`` sends what the pure :class:`~aiocognito._signin.flow.SignInFlow` asks for and hands back a step:
 :class:`SignedIn`, or a challenge with an ``await step.respond(...)`` that returns the next step. It also
 keeps the tokens fresh (:meth:`Session.access_token`), remembers and forgets devices, refreshes and signs
 out.
@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 
 import pyotp
 
-from ._errors import (
+from .._errors import (
     CognitoError,
     ConfigurationError,
     ProtocolError,
@@ -54,7 +54,8 @@ from ._errors import (
     SignInError,
     SignInRequired,
 )
-from ._flow import (
+from .._tokens.token_set import TokenSet
+from .flow import (
     CODE_CHALLENGES,
     Answer,
     AssociateSoftwareToken,
@@ -80,9 +81,8 @@ from ._flow import (
     refresh_request,
     refresh_unavailable,
 )
-from ._srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
-from ._stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
-from ._tokens import TokenSet
+from .srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
+from .stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
 
 __all__ = [
     "Session",

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from ._errors import (
+from .._errors import (
     CognitoError,
     ParamValidationError,
     ProtocolError,
@@ -58,7 +58,8 @@ from ._errors import (
     ServiceError,
     SignInError,
 )
-from ._srp import (
+from .._tokens.token_set import check_authentication_result
+from .srp import (
     DEFAULT_EPHEMERAL_BYTES,
     Ephemeral,
     format_timestamp,
@@ -66,7 +67,6 @@ from ._srp import (
     password_signature,
     pool_name_of,
 )
-from ._tokens import check_authentication_result
 
 __all__ = [
     "AUTH_FLOWS",

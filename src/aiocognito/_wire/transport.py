@@ -13,8 +13,8 @@ from typing import Any, NamedTuple, Protocol
 
 import aiohttp
 
-from ._errors import ConfigurationError, ConnectionFailedError, RequestTimeoutError
-from ._version import __version__
+from .._errors import ConfigurationError, ConnectionFailedError, RequestTimeoutError
+from .._version import __version__
 
 USER_AGENT = f"aiocognito/{__version__} (+aiohttp)"
 #: Connections an owned session opens at most (aiohttp's default); more calls wait their turn.

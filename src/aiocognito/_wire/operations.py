@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._model import OperationSpec, PaginatedSpec
-from ._paginate import Paginator
+from .model import OperationSpec, PaginatedSpec
+from .paginate import Paginator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
     from datetime import datetime
     from typing import Literal
 
-    from .type_defs import (
+    from ..type_defs import (
         AccountRecoverySettingTypeTypeDef,
         AccountTakeoverRiskConfigurationTypeTypeDef,
         AcrLevelConfigTypeTypeDef,

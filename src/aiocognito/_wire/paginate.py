@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, TypeVar
 
-from ._errors import PaginationError
-from ._model import PaginatedSpec
+from .._errors import PaginationError
+from .model import PaginatedSpec
 
 __all__ = ["PageCursor", "Paginator"]
 

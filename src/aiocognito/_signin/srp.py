@@ -35,7 +35,7 @@ from datetime import datetime, timezone
 
 import gmpy2  # type: ignore[import-untyped]
 
-from ._errors import ProtocolError
+from .._errors import ProtocolError
 
 __all__ = [
     "N",
