@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 
 import aiocognito
 from aiocognito import bulk
+from aiocognito._bulk_engine import _BULK_PACERS, _bulk_view
 from aiocognito._errors import ConnectionFailedError
 from aiocognito._wire.transport import RawResponse
 from aiocognito.testing import FaultPlan, LocalUserPool
@@ -391,10 +392,10 @@ async def test_bulk_paces_with_its_own_pacer_when_the_client_has_none() -> None:
         started = time.monotonic()
         report = await bulk.create_users(client, POOL, [f"u{i}" for i in range(30)], concurrency=8)
         elapsed = time.monotonic() - started
-        again = bulk._bulk_view(client)._pacer
+        again = _bulk_view(client)._pacer
     assert report.succeeded == 30
     assert elapsed >= 29 / (50 * 0.95) - 0.05  # the published UserCreation default, 50/s
-    assert again is bulk._BULK_PACERS[client]  # shared by every bulk job on that client
+    assert again is _BULK_PACERS[client]  # shared by every bulk job on that client
 
 
 # ----- memory -------------------------------------------------------------------------------------------

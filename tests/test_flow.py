@@ -24,30 +24,36 @@ from aiocognito._errors import (
     ServiceError,
     SignInError,
 )
-from aiocognito._signin.flow import (
+from aiocognito._signin.events import (
     AssociateSoftwareToken,
     Authenticated,
     ChallengeChoice,
     ClientConfig,
     CodeAnswer,
     CustomAnswer,
-    ErrorAction,
     MfaTypeAnswer,
     NewPasswordAnswer,
     PendingChallenge,
-    Phase,
     RawAnswer,
     Request,
-    SignInFlow,
     SoftwareTokenAssociated,
     VerifySoftwareToken,
     WebAuthnAnswer,
+)
+from aiocognito._signin.flow import (
+    ErrorAction,
+    Phase,
+    SignInFlow,
+)
+from aiocognito._signin.parameters import (
     parse_name_list,
     parse_required_attributes,
     parse_user_attributes,
+    secret_hash,
+)
+from aiocognito._signin.refresh import (
     refresh_request,
     refresh_unavailable,
-    secret_hash,
 )
 from aiocognito._signin.stores import DeviceRecord
 from aiocognito._tokens.token_set import TokenSet

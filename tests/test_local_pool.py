@@ -25,8 +25,8 @@ from aiocognito import CognitoClient, CognitoError, ConnectionFailedError, Retry
 from aiocognito._signin import srp as _srp
 from aiocognito._tokens.verifier import TokenVerifier
 from aiocognito.testing import AppClient, FaultPlan, LocalUserPool
-from aiocognito.testing._auth import timestamp_ok
 from aiocognito.testing._rules import secret_hash
+from aiocognito.testing._srp_server import timestamp_ok
 
 PASSWORD = "Passw0rd!"
 NO_RETRIES = RetryPolicy(max_attempts=1)

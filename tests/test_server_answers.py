@@ -21,9 +21,18 @@ from hypothesis import strategies as st
 
 import aiocognito
 from aiocognito._errors import CognitoError, ProtocolError
-from aiocognito._signin.flow import Authenticated, ClientConfig, Phase, Request, SignInFlow
-from aiocognito._signin.session import Session, SignedIn
+from aiocognito._signin.events import (
+    Authenticated,
+    ClientConfig,
+    Request,
+)
+from aiocognito._signin.flow import (
+    Phase,
+    SignInFlow,
+)
+from aiocognito._signin.session import Session
 from aiocognito._signin.srp import N, int_to_hex, salt_to_hex
+from aiocognito._signin.steps import SignedIn
 from aiocognito._signin.stores import DeviceRecord, MemoryDeviceStore
 from aiocognito._tokens.token_set import MAX_TOKEN_LIFETIME, TokenSet
 

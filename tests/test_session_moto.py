@@ -21,11 +21,11 @@ import pytest
 import aiocognito
 from aiocognito import errors
 from aiocognito._signin import srp as _srp
-from aiocognito._signin.session import (
+from aiocognito._signin.session import Session
+from aiocognito._signin.steps import (
     ChallengeSelectionRequired,
     MfaCodeRequired,
     NewPasswordRequired,
-    Session,
     SignedIn,
     TotpSetupRequired,
 )

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 
 from aiocognito import MemoryTokenStore, RetryPolicy, SessionExpiredError, SignInRequired, errors
-from aiocognito._signin.session import (
+from aiocognito._signin.session import Session
+from aiocognito._signin.steps import (
     ChallengeSelectionRequired,
     CustomChallenge,
     MfaCodeRequired,
     MfaSelectionRequired,
     NewPasswordRequired,
-    Session,
     SignedIn,
     Step,
     TotpSetupRequired,

@@ -34,7 +34,8 @@ from ._wire.signing import Credentials
 from ._wire.transport import Timeout
 
 if TYPE_CHECKING:
-    from ._signin.session import (
+    from ._signin.session import Session
+    from ._signin.steps import (
         Challenge,
         ChallengeSelectionRequired,
         ChallengeStep,
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
         MfaCodeRequired,
         MfaSelectionRequired,
         NewPasswordRequired,
-        Session,
         SignedIn,
         Step,
         TotpSetupRequired,
@@ -120,18 +120,18 @@ __all__ = [
 # Sign-in, stores and token verification load on first use: they pull in gmpy2, pyotp and python-jose,
 # which a client that only makes admin calls never needs (``import aiocognito`` stays cheap).
 _LAZY = {
-    "Challenge": "_signin.session",
-    "ChallengeSelectionRequired": "_signin.session",
-    "ChallengeStep": "_signin.session",
-    "CustomChallenge": "_signin.session",
-    "MfaCodeRequired": "_signin.session",
-    "MfaSelectionRequired": "_signin.session",
-    "NewPasswordRequired": "_signin.session",
+    "Challenge": "_signin.steps",
+    "ChallengeSelectionRequired": "_signin.steps",
+    "ChallengeStep": "_signin.steps",
+    "CustomChallenge": "_signin.steps",
+    "MfaCodeRequired": "_signin.steps",
+    "MfaSelectionRequired": "_signin.steps",
+    "NewPasswordRequired": "_signin.steps",
     "Session": "_signin.session",
-    "SignedIn": "_signin.session",
-    "Step": "_signin.session",
-    "TotpSetupRequired": "_signin.session",
-    "WebAuthnRequired": "_signin.session",
+    "SignedIn": "_signin.steps",
+    "Step": "_signin.steps",
+    "TotpSetupRequired": "_signin.steps",
+    "WebAuthnRequired": "_signin.steps",
     "DeviceRecord": "_signin.stores",
     "DeviceStore": "_signin.stores",
     "FileDeviceStore": "_signin.stores",

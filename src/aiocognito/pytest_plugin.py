@@ -4,7 +4,7 @@ The fixture gives each test a started :class:`aiocognito.testing.LocalUserPool` 
 data afterwards. It needs the ``local`` extra (moto) and pytest-asyncio (with ``pytest_asyncio.fixture``).
 Loading the plugin needs neither: without moto a test asking for the fixture is skipped with a hint, and
 without a usable pytest-asyncio the fixture is a plain one that skips, so installing aiocognito never
-breaks a pytest run.
+breaks a pytest run. This is the fixture's only definition; ``aiocognito.testing`` re-exports it lazily.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .testing import LocalUserPool
+    from .testing._pool import LocalUserPool
 
 __all__ = ["local_user_pool"]
 
@@ -40,7 +40,7 @@ if _async_fixture is not None:
     async def local_user_pool() -> AsyncIterator[LocalUserPool]:
         """A running local user pool on 127.0.0.1 (a free port); its data is dropped after the test."""
         try:
-            from .testing import LocalUserPool
+            from .testing._pool import LocalUserPool  # the 'local' extra (moto): only when a test asks
         except ImportError as exc:
             pytest.skip(f"{_NEEDS_LOCAL}: {exc}")
         async with LocalUserPool() as pool:

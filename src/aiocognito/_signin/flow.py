@@ -35,32 +35,61 @@ request. The password is never stored here: the caller passes it to each call th
 A :class:`PendingChallenge` is an immutable snapshot of everything needed to answer a challenge later
 (:meth:`PendingChallenge.to_dict`). It holds the Cognito ``Session`` string, which is itself a
 short-lived credential (3-15 minutes): keep the saved form as private as a password reset link.
+
+Why one 650-line module: :class:`SignInFlow` is one state machine, and its moves (every request it builds
+from a server answer or a caller's answer) stay together beside the one transition table, as in h11. The
+values it exchanges live in ``events.py``, parameter reading and answer checks in ``parameters.py``, and
+refresh requests in ``refresh.py``.
 """
 
 from __future__ import annotations
 
-import base64
 import enum
-import hashlib
-import hmac
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from .._errors import (
-    CognitoError,
     ParamValidationError,
     ProtocolError,
-    ResponseParseError,
-    ServiceError,
     SignInError,
 )
 from .._tokens.token_set import check_authentication_result
+from .events import (
+    AUTH_FLOWS,
+    CODE_CHALLENGES,
+    Answer,
+    AssociateSoftwareToken,
+    Authenticated,
+    ChallengeChoice,
+    ClientConfig,
+    CodeAnswer,
+    CustomAnswer,
+    DeviceCredentials,
+    Event,
+    MfaTypeAnswer,
+    NewPasswordAnswer,
+    PendingChallenge,
+    RandomBytes,
+    RawAnswer,
+    Request,
+    SoftwareTokenAssociated,
+    VerifySoftwareToken,
+    WebAuthnAnswer,
+)
+from .parameters import (
+    SECRET_CODE,
+    challenge_parameters,
+    check_offered,
+    new_password_responses,
+    optional_text,
+    parse_name_list,
+    required_text,
+    secret_hash,
+)
 from .srp import (
-    DEFAULT_EPHEMERAL_BYTES,
     Ephemeral,
     format_timestamp,
     new_ephemeral,
@@ -68,382 +97,10 @@ from .srp import (
     pool_name_of,
 )
 
-__all__ = [
-    "AUTH_FLOWS",
-    "CODE_CHALLENGES",
-    "ClientConfig",
-    "DeviceCredentials",
-    "Request",
-    "Authenticated",
-    "NewDevice",
-    "PendingChallenge",
-    "SoftwareTokenAssociated",
-    "Answer",
-    "CodeAnswer",
-    "NewPasswordAnswer",
-    "MfaTypeAnswer",
-    "ChallengeChoice",
-    "CustomAnswer",
-    "WebAuthnAnswer",
-    "RawAnswer",
-    "AssociateSoftwareToken",
-    "VerifySoftwareToken",
-    "ErrorAction",
-    "Phase",
-    "SignInFlow",
-    "secret_hash",
-    "refresh_request",
-    "refresh_unavailable",
-    "parse_name_list",
-    "parse_required_attributes",
-    "parse_user_attributes",
-]
+__all__ = ["ErrorAction", "Phase", "SignInFlow"]
 
-RandomBytes = Callable[[int], bytes]
-
-#: The AuthFlow values sign_in() accepts (REFRESH_TOKEN_AUTH goes through :func:`refresh_request`).
-AUTH_FLOWS = frozenset(
-    {
-        "USER_SRP_AUTH",
-        "USER_PASSWORD_AUTH",
-        "ADMIN_USER_PASSWORD_AUTH",
-        "ADMIN_NO_SRP_AUTH",
-        "CUSTOM_AUTH",
-        "USER_AUTH",
-    }
-)
 _ADMIN_ONLY_FLOWS = frozenset({"ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
 _PASSWORD_FLOWS = frozenset({"USER_PASSWORD_AUTH", "ADMIN_USER_PASSWORD_AUTH", "ADMIN_NO_SRP_AUTH"})
-
-#: Code challenges: challenge name -> (ChallengeResponses key, kind shown to the caller).
-CODE_CHALLENGES: Mapping[str, tuple[str, str]] = {
-    "SMS_MFA": ("SMS_MFA_CODE", "SMS"),
-    "SMS_OTP": ("SMS_OTP_CODE", "SMS"),
-    "EMAIL_OTP": ("EMAIL_OTP_CODE", "EMAIL"),
-    "EMAIL_MFA": ("EMAIL_MFA_CODE", "EMAIL"),
-    "SOFTWARE_TOKEN_MFA": ("SOFTWARE_TOKEN_MFA_CODE", "TOTP"),
-}
-
-_SERIAL_VERSION = 1
-
-
-# ----------------------------------------------------------------------------------------------------
-# Small pure helpers
-# ----------------------------------------------------------------------------------------------------
-
-
-def secret_hash(client_secret: str, username: str, client_id: str) -> str:
-    """``SECRET_HASH = Base64(HMAC-SHA256(key=client_secret, msg=username + client_id))``."""
-    digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def parse_name_list(value: Any) -> list[str]:
-    """A JSON array of names (``MFAS_CAN_SETUP``, ``MFAS_CAN_CHOOSE``), tolerating non-JSON forms.
-
-    Accepts a real list, a JSON string, or a printed Python list (``"['SMS_MFA']"``, seen on emulators).
-    Anything else gives ``[]``.
-    """
-    if isinstance(value, list):
-        return [v for v in value if isinstance(v, str)]
-    if not isinstance(value, str) or not value.strip():
-        return []
-    try:
-        parsed = json.loads(value)
-    except ValueError:
-        return re.findall(r"[A-Z][A-Z0-9_]*", value)
-    return parse_name_list(parsed) if isinstance(parsed, list) else []
-
-
-def parse_required_attributes(value: Any) -> list[str]:
-    """``requiredAttributes`` (JSON array of ``"userAttributes.<name>"``) as bare names; unknown -> ``[]``."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return []
-    if not isinstance(value, list):
-        return []
-    return [v.removeprefix("userAttributes.") for v in value if isinstance(v, str) and v]
-
-
-def parse_user_attributes(value: Any) -> dict[str, str]:
-    """``userAttributes`` (JSON object string of current attributes); unknown -> ``{}``."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return {}
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in value.items()}
-
-
-# ----------------------------------------------------------------------------------------------------
-# Inputs and outputs
-# ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientConfig:
-    """The app client a flow signs in to. ``admin`` selects AdminInitiateAuth/AdminRespondToAuthChallenge.
-
-    ``srp_ephemeral_bytes`` is the size of the random SRP exponent (see ``_srp``; AWS's JS client uses 128).
-    """
-
-    user_pool_id: str
-    client_id: str
-    client_secret: str | None = field(default=None, repr=False)
-    admin: bool = False
-    srp_ephemeral_bytes: int = DEFAULT_EPHEMERAL_BYTES
-
-
-class DeviceCredentials(Protocol):
-    """A remembered device, as the flow needs it (``_stores.DeviceRecord`` fits)."""
-
-    @property
-    def device_key(self) -> str: ...
-    @property
-    def device_group_key(self) -> str: ...
-    @property
-    def device_password(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    """One call for the driver to make: the operation's model name and boto3-style keyword parameters.
-
-    ``params`` may hold a password, a Session or an SRP claim, so the repr shows only the operation.
-    """
-
-    operation: str
-    params: dict[str, Any] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class NewDevice:
-    """``NewDeviceMetadata`` of a sign-in: a device Cognito started tracking, to confirm with ConfirmDevice."""
-
-    device_key: str
-    device_group_key: str
-
-
-@dataclass(frozen=True)
-class Authenticated:
-    """The sign-in succeeded. ``result`` is Cognito's ``AuthenticationResult`` (tokens: hidden from repr)."""
-
-    result: Mapping[str, Any] = field(repr=False)
-    username: str
-    device_key: str | None
-
-    @property
-    def new_device(self) -> NewDevice | None:
-        """The ``NewDeviceMetadata`` Cognito sent, if any."""
-        meta = self.result.get("NewDeviceMetadata")
-        if isinstance(meta, Mapping):
-            key, group = meta.get("DeviceKey"), meta.get("DeviceGroupKey")
-            if isinstance(key, str) and key and isinstance(group, str) and group:
-                return NewDevice(key, group)
-        return None
-
-
-@dataclass(frozen=True)
-class PendingChallenge:
-    """A challenge waiting for the caller's answer: an immutable, serializable snapshot of the flow.
-
-    ``username`` is the identifier the user typed; ``challenge_username`` is the ``USERNAME`` every answer
-    sends (the latest ``ChallengeParameters.USERNAME``). ``session`` is Cognito's Session string (hidden from
-    the repr; itself a credential for a few minutes). ``available`` is the top-level ``AvailableChallenges``.
-    """
-
-    name: str
-    parameters: Mapping[str, Any]
-    available: tuple[str, ...]
-    flow: str
-    username: str
-    challenge_username: str
-    session: str | None = field(repr=False)
-    user_pool_id: str
-    client_id: str
-    admin: bool = False
-    device_key: str | None = None
-    client_metadata: Mapping[str, str] | None = None
-    #: MFA_SETUP only: AssociateSoftwareToken was done and ``session`` is the one it returned.
-    totp_associated: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form for :meth:`from_dict` in another worker. No password, no client secret.
-
-        It holds the Session string: a credential until the challenge session expires (3-15 minutes).
-        """
-        return {
-            "version": _SERIAL_VERSION,
-            "challenge": self.name,
-            "parameters": dict(self.parameters),
-            "available": list(self.available),
-            "flow": self.flow,
-            "username": self.username,
-            "challenge_username": self.challenge_username,
-            "session": self.session,
-            "user_pool_id": self.user_pool_id,
-            "client_id": self.client_id,
-            "admin": self.admin,
-            "device_key": self.device_key,
-            "client_metadata": dict(self.client_metadata) if self.client_metadata is not None else None,
-            "totp_associated": self.totp_associated,
-        }
-
-    def check_client(self, config: ClientConfig) -> None:
-        """Raise ParamValidationError unless this challenge came from ``config``'s pool, client and API."""
-        if (self.user_pool_id, self.client_id) != (config.user_pool_id, config.client_id):
-            raise ParamValidationError("resume", ["the challenge belongs to another user pool or app client"])
-        if self.admin != config.admin:
-            raise ParamValidationError("resume", [f"the challenge was started with admin={self.admin}"])
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PendingChallenge:
-        """Rebuild a challenge saved with :meth:`to_dict`.
-
-        Raises:
-            ParamValidationError: ``data`` is not a saved challenge of this version.
-        """
-        problems: list[str] = []
-        if not isinstance(data, Mapping):
-            raise ParamValidationError("resume", ["expected the dict returned by to_dict()"])
-        if data.get("version") != _SERIAL_VERSION:
-            problems.append(f"unsupported version {data.get('version')!r} (expected {_SERIAL_VERSION})")
-
-        def text(key: str, *, optional: bool = False) -> Any:
-            value = data.get(key)
-            if value is None and optional:
-                return None
-            if not isinstance(value, str) or not value:
-                problems.append(f"{key} must be a non-empty string")
-            return value
-
-        name, flow, username = text("challenge"), text("flow"), text("username")
-        challenge_username = text("challenge_username")
-        session, device_key = text("session", optional=True), text("device_key", optional=True)
-        pool, client = text("user_pool_id"), text("client_id")
-        parameters = data.get("parameters") or {}
-        available = data.get("available") or []
-        metadata = data.get("client_metadata")
-        if not isinstance(parameters, Mapping):
-            problems.append("parameters must be a dict")
-        if not isinstance(available, list) or not all(isinstance(a, str) for a in available):
-            problems.append("available must be a list of strings")
-        if metadata is not None and not isinstance(metadata, Mapping):
-            problems.append("client_metadata must be a dict")
-        if problems:
-            raise ParamValidationError("resume", problems)
-        return cls(
-            name=name,
-            parameters=dict(parameters),
-            available=tuple(available),
-            flow=flow,
-            username=username,
-            challenge_username=challenge_username,
-            session=session,
-            user_pool_id=pool,
-            client_id=client,
-            admin=bool(data.get("admin", False)),
-            device_key=device_key,
-            client_metadata=dict(metadata) if metadata is not None else None,
-            totp_associated=bool(data.get("totp_associated", False)),
-        )
-
-
-@dataclass(frozen=True)
-class SoftwareTokenAssociated:
-    """AssociateSoftwareToken succeeded: the TOTP secret and the MFA_SETUP challenge with its new Session."""
-
-    secret_code: str = field(repr=False)
-    challenge: PendingChallenge
-
-
-Event = Request | Authenticated | PendingChallenge | SoftwareTokenAssociated
-
-
-# Answers the caller gives to a challenge (frozen events; secrets hidden from repr).
-
-
-@dataclass(frozen=True)
-class CodeAnswer:
-    """A one-time code for SMS_MFA, EMAIL_OTP, EMAIL_MFA, SMS_OTP or SOFTWARE_TOKEN_MFA."""
-
-    code: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class NewPasswordAnswer:
-    """NEW_PASSWORD_REQUIRED: the new password and attributes (bare names or ``userAttributes.<name>``)."""
-
-    new_password: str = field(repr=False)
-    attributes: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class MfaTypeAnswer:
-    """SELECT_MFA_TYPE: the chosen factor (``SOFTWARE_TOKEN_MFA``, ``SMS_MFA``, ``EMAIL_OTP``...)."""
-
-    choice: str
-
-
-@dataclass(frozen=True)
-class ChallengeChoice:
-    """SELECT_CHALLENGE: the chosen method, with the password (PASSWORD, PASSWORD_SRP) or a WebAuthn
-    credential (WEB_AUTHN) when the method completes in the same call."""
-
-    choice: str
-    password: str | None = field(default=None, repr=False)
-    credential: str | None = field(default=None, repr=False)
-
-
-@dataclass(frozen=True)
-class CustomAnswer:
-    """CUSTOM_CHALLENGE: the answer for the VerifyAuthChallengeResponse trigger."""
-
-    answer: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class WebAuthnAnswer:
-    """WEB_AUTHN: the AuthenticationResponseJSON of the authenticator, as a JSON string."""
-
-    credential: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class RawAnswer:
-    """Any challenge: ChallengeResponses as given (USERNAME, SECRET_HASH and DEVICE_KEY are added)."""
-
-    responses: Mapping[str, str] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class AssociateSoftwareToken:
-    """MFA_SETUP step 1: AssociateSoftwareToken with the challenge Session."""
-
-
-@dataclass(frozen=True)
-class VerifySoftwareToken:
-    """MFA_SETUP step 2: VerifySoftwareToken with a code from the authenticator app."""
-
-    code: str = field(repr=False)
-    friendly_device_name: str | None = None
-
-
-Answer = (
-    CodeAnswer
-    | NewPasswordAnswer
-    | MfaTypeAnswer
-    | ChallengeChoice
-    | CustomAnswer
-    | WebAuthnAnswer
-    | RawAnswer
-    | AssociateSoftwareToken
-    | VerifySoftwareToken
-)
 
 #: Which answers fit which challenge (RawAnswer fits every challenge; unknown ones take only RawAnswer).
 _ANSWERS_FOR: Mapping[str, tuple[type, ...]] = {
@@ -764,8 +421,8 @@ class SignInFlow:
         name = response.get("ChallengeName")
         if not isinstance(name, str) or not name:
             raise ProtocolError(f"{self._in_flight} answered with neither tokens nor a challenge")
-        params = _challenge_parameters(response.get("ChallengeParameters"))
-        self._session = _optional_text(response, "Session")
+        params = challenge_parameters(response.get("ChallengeParameters"))
+        self._session = optional_text(response, "Session")
         latest = params.get("USERNAME")
         if isinstance(latest, str) and latest:
             self._challenge_username = latest
@@ -865,8 +522,8 @@ class SignInFlow:
         return self._respond_request("DEVICE_PASSWORD_VERIFIER", responses)
 
     def _on_associated(self, response: Mapping[str, Any]) -> SoftwareTokenAssociated:
-        secret, session = response.get("SecretCode"), _optional_text(response, "Session")
-        if not isinstance(secret, str) or _SECRET_CODE.fullmatch(secret) is None:
+        secret, session = response.get("SecretCode"), optional_text(response, "Session")
+        if not isinstance(secret, str) or SECRET_CODE.fullmatch(secret) is None:
             raise ProtocolError("AssociateSoftwareToken answered without a valid SecretCode")
         assert self._pending is not None
         if session:
@@ -875,7 +532,7 @@ class SignInFlow:
         return SoftwareTokenAssociated(secret_code=secret, challenge=self._pending)
 
     def _on_verified(self, response: Mapping[str, Any]) -> Request:
-        status, session = response.get("Status"), _optional_text(response, "Session")
+        status, session = response.get("Status"), optional_text(response, "Session")
         if status != "SUCCESS":
             raise SignInError("VerifySoftwareToken did not accept the code (status ERROR): try another code")
         if not session:
@@ -948,27 +605,23 @@ class SignInFlow:
         if isinstance(answer, RawAnswer):
             return self._respond_request(name, {str(k): str(v) for k, v in answer.responses.items()})
         if isinstance(answer, CodeAnswer):
-            return self._respond_request(
-                name, {CODE_CHALLENGES[name][0]: _required_text(answer.code, "code")}
-            )
+            return self._respond_request(name, {CODE_CHALLENGES[name][0]: required_text(answer.code, "code")})
         if isinstance(answer, NewPasswordAnswer):
-            return self._respond_request(name, _new_password_responses(pending, answer))
+            return self._respond_request(name, new_password_responses(pending, answer))
         if isinstance(answer, MfaTypeAnswer):
             offered = parse_name_list(pending.parameters.get("MFAS_CAN_CHOOSE"))
-            _check_offered(answer.choice, offered)
+            check_offered(answer.choice, offered)
             return self._respond_request(name, {"ANSWER": answer.choice})
         if isinstance(answer, ChallengeChoice):
             return self._respond_request(name, self._choice_responses(pending, answer, random_bytes))
         if isinstance(answer, CustomAnswer):
             return self._respond_request(name, {"ANSWER": answer.answer})
         if isinstance(answer, WebAuthnAnswer):
-            return self._respond_request(
-                name, {"CREDENTIAL": _required_text(answer.credential, "credential")}
-            )
+            return self._respond_request(name, {"CREDENTIAL": required_text(answer.credential, "credential")})
         if isinstance(answer, AssociateSoftwareToken):
             return self._software_token_request("AssociateSoftwareToken", {})
         # VerifySoftwareToken
-        params: dict[str, Any] = {"UserCode": _required_text(answer.code, "code")}
+        params: dict[str, Any] = {"UserCode": required_text(answer.code, "code")}
         if answer.friendly_device_name:
             params["FriendlyDeviceName"] = answer.friendly_device_name
         if not pending.totp_associated:
@@ -986,7 +639,7 @@ class SignInFlow:
         self, pending: PendingChallenge, answer: ChallengeChoice, random_bytes: RandomBytes
     ) -> dict[str, str]:
         choice = answer.choice
-        _check_offered(choice, list(pending.available))
+        check_offered(choice, list(pending.available))
         responses = {"ANSWER": choice}
         if choice in ("PASSWORD", "PASSWORD_SRP") and not answer.password:
             raise ParamValidationError("RespondToAuthChallenge", [f"{choice} needs the password"])
@@ -998,126 +651,3 @@ class SignInFlow:
         elif choice == "WEB_AUTHN" and answer.credential:
             responses["CREDENTIAL"] = answer.credential
         return responses
-
-
-#: The model's SecretCodeType: 16 or more letters and digits (Cognito sends base32).
-_SECRET_CODE = re.compile(r"[A-Za-z0-9]{16,}")
-
-
-def _optional_text(response: Mapping[str, Any], key: str) -> str | None:
-    """A string member of a server answer ("" counts as absent); another type is a ProtocolError."""
-    value = response.get(key)
-    if value is not None and not isinstance(value, str):
-        raise ProtocolError(f"{key} in the answer is not a string")
-    return value or None
-
-
-def _challenge_parameters(value: Any) -> dict[str, str]:
-    """``ChallengeParameters``: a map of strings to strings (absent: empty); anything else is malformed."""
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        raise ProtocolError("ChallengeParameters is not a map of strings")
-    return dict(value)
-
-
-def _required_text(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ParamValidationError("RespondToAuthChallenge", [f"{what} must be a non-empty string"])
-    return value
-
-
-def _check_offered(choice: str, offered: list[str]) -> None:
-    if not isinstance(choice, str) or not choice:
-        raise ParamValidationError("RespondToAuthChallenge", ["the choice must be a non-empty string"])
-    if offered and choice not in offered:
-        raise ParamValidationError(
-            "RespondToAuthChallenge", [f"{choice!r} is not one of the offered {offered}"]
-        )
-
-
-def _new_password_responses(pending: PendingChallenge, answer: NewPasswordAnswer) -> dict[str, str]:
-    """NEW_PASSWORD + ``userAttributes.<name>`` for each missing required attribute and each given one.
-
-    The ``userAttributes`` blob is never echoed (it holds read-only values Cognito rejects). A required
-    attribute with no value that the caller did not give is reported before anything is sent.
-    """
-    new_password = _required_text(answer.new_password, "new_password")
-    given = {key.removeprefix("userAttributes."): value for key, value in answer.attributes.items()}
-    current = parse_user_attributes(pending.parameters.get("userAttributes"))
-    required = parse_required_attributes(pending.parameters.get("requiredAttributes"))
-    missing = [name for name in required if not current.get(name) and not given.get(name)]
-    if missing:
-        raise ParamValidationError(
-            "RespondToAuthChallenge",
-            [f"NEW_PASSWORD_REQUIRED needs a value for required attribute {name!r}" for name in missing],
-        )
-    responses = {"NEW_PASSWORD": new_password}
-    for name, value in given.items():
-        responses[f"userAttributes.{name}"] = str(value)
-    return responses
-
-
-def refresh_request(
-    config: ClientConfig,
-    *,
-    refresh_token: str,
-    username: str | None,
-    device_key: str | None,
-    rotation: bool,
-) -> Request:
-    """The request that refreshes a token set.
-
-    ``rotation=True``: GetTokensFromRefreshToken, which Cognito answers for every app client (with
-    refresh-token rotation it also returns a new refresh token); it takes the raw ClientSecret and DeviceKey.
-    ``rotation=False``: (Admin)InitiateAuth REFRESH_TOKEN_AUTH, with DEVICE_KEY and a SECRET_HASH over
-    ``username``, which must be the *real* username (access-token ``username``), not an alias. Cognito
-    refuses it on app clients with rotation.
-
-    Raises:
-        ParamValidationError: a client secret is set and ``username`` is unknown.
-    """
-    if rotation:
-        params: dict[str, Any] = {"RefreshToken": refresh_token, "ClientId": config.client_id}
-        if config.client_secret is not None:
-            params["ClientSecret"] = config.client_secret
-        if device_key:
-            params["DeviceKey"] = device_key
-        return Request("GetTokensFromRefreshToken", params)
-    auth = {"REFRESH_TOKEN": refresh_token}
-    if device_key:
-        auth["DEVICE_KEY"] = device_key
-    if config.client_secret is not None:
-        if not username:
-            raise ParamValidationError(
-                "refresh", ["SECRET_HASH needs the username, and the tokens name none"]
-            )
-        auth["SECRET_HASH"] = secret_hash(config.client_secret, username, config.client_id)
-    params = {"ClientId": config.client_id, "AuthFlow": "REFRESH_TOKEN_AUTH", "AuthParameters": auth}
-    if config.admin:
-        params["UserPoolId"] = config.user_pool_id
-        return Request("AdminInitiateAuth", params)
-    return Request("InitiateAuth", params)
-
-
-#: Error codes with which an endpoint says it does not know an operation (AWS JSON protocol and emulators).
-_UNKNOWN_OPERATION_CODES = frozenset(
-    {"UnknownOperationException", "UnsupportedOperationException", "InvalidAction", "NotImplemented"}
-)
-#: Statuses of a non-JSON error answer that mean "no such operation here" rather than a passing fault.
-_NO_SUCH_OPERATION_STATUSES = frozenset({400, 404, 405, 500, 501})
-
-
-def refresh_unavailable(error: CognitoError) -> bool:
-    """Whether GetTokensFromRefreshToken failed because the endpoint does not offer it at all.
-
-    Cognito answers every operation it has with a JSON error; an endpoint without the operation (an older
-    emulator, a partition it has not reached) answers with an unknown-operation code or a non-JSON error
-    page. A gateway's 502/503/504 is a passing fault, not a missing operation, and a modeled Cognito error
-    (``NotAuthorizedException``, ``InvalidParameterException``...) is the operation's own answer.
-    """
-    if isinstance(error, ServiceError):
-        return error.code in _UNKNOWN_OPERATION_CODES
-    return isinstance(error, ResponseParseError) and error.status in _NO_SUCH_OPERATION_STATUSES

@@ -1,4 +1,4 @@
-"""The async sign-in driver: :class:`Session`, and the steps a sign-in returns.
+"""The async sign-in driver: :class:`Session` (the steps it returns live in ``steps.py``).
 
 ``Session`` sends what the pure :class:`~aiocognito._signin.flow.SignInFlow` asks for and hands back a step:
 :class:`SignedIn`, or a challenge with an ``await step.respond(...)`` that returns the next step. It also
@@ -23,27 +23,19 @@ Choices worth knowing:
   refreshed ``refresh_margin`` seconds (default 300, at most half the lifetime) before they expire; any
   number of concurrent callers share one refresh. A refresh token the service rejects
   (NotAuthorizedException, RefreshTokenReuseException) clears the tokens and raises :class:`SignInRequired`.
-* Remembered devices are stored per ``(pool, username)`` under the real username and, when the user
-  signed in with an alias, under that alias too (the lookup before sign-in only knows what was typed).
+* Remembered devices are stored per ``(pool, username)`` under the real username and the typed alias.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import functools
-import json
 import logging
-import os
 import secrets
-import sys
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any, TypeVar
-
-import pyotp
 
 from .._errors import (
     CognitoError,
@@ -55,84 +47,37 @@ from .._errors import (
     SignInRequired,
 )
 from .._tokens.token_set import TokenSet
-from .flow import (
-    CODE_CHALLENGES,
+from .events import (
     Answer,
     AssociateSoftwareToken,
     Authenticated,
     ChallengeChoice,
     ClientConfig,
-    CodeAnswer,
-    CustomAnswer,
-    ErrorAction,
-    MfaTypeAnswer,
     NewDevice,
-    NewPasswordAnswer,
     PendingChallenge,
-    RawAnswer,
     Request,
-    SignInFlow,
     SoftwareTokenAssociated,
-    VerifySoftwareToken,
-    WebAuthnAnswer,
-    parse_name_list,
-    parse_required_attributes,
-    parse_user_attributes,
+)
+from .flow import (
+    ErrorAction,
+    SignInFlow,
+)
+from .refresh import (
     refresh_request,
     refresh_unavailable,
 )
 from .srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
+from .srp_thread import srp_executor
+from .steps import STEP_CLASSES, Challenge, SignedIn, Step
 from .stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
 
-__all__ = [
-    "Session",
-    "Step",
-    "SignedIn",
-    "ChallengeStep",
-    "NewPasswordRequired",
-    "MfaCodeRequired",
-    "MfaSelectionRequired",
-    "TotpSetupRequired",
-    "CustomChallenge",
-    "ChallengeSelectionRequired",
-    "WebAuthnRequired",
-    "Challenge",
-]
+__all__ = ["Session"]
 
 logger = logging.getLogger("aiocognito.session")
 
 _T = TypeVar("_T")
 #: Seconds of validity below which access_token() no longer hands out a token it could not refresh.
 _EXPIRY_SAFETY = 10.0
-_SRP_THREAD: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _srp_executor() -> concurrent.futures.ThreadPoolExecutor:
-    """The one thread that does SRP math for every session of the process, one step at a time.
-
-    An SRP step costs 0.6 ms (A) to 2.3 ms (a signature) of CPU with gmpy2 and a 256-bit exponent, almost
-    all of it in ``powmod``, which releases the GIL (``_srp._powmod``). Measured with 50 concurrent
-    sign-ins on 2 cores (benchmarks/signin.py): computed inline, steps whose answers arrived together ran
-    back to back in one loop iteration and stalled the loop for 214 ms; inline but one step per iteration,
-    4.9 ms; on this thread, the loop only waits when the OS gives the core to the math, so on Linux the
-    thread lowers its own priority (per-thread nice) and the loop's thread wins the core when it wakes.
-    Several threads at once stalled longer: each takes the GIL back between its exponentiations.
-    """
-    global _SRP_THREAD
-    if _SRP_THREAD is None:
-        _SRP_THREAD = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="aiocognito-srp", initializer=_yield_the_core
-        )
-    return _SRP_THREAD
-
-
-def _yield_the_core() -> None:
-    """Make the SRP thread the one the OS pauses when the event loop's thread wants its core (Linux only:
-    there ``setpriority`` applies to the calling thread alone; elsewhere it would slow the whole process)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, 0, min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
-
 
 # The challenges the flow answers with SRP math (a modular exponentiation or two).
 _SRP_CHALLENGES = frozenset({"PASSWORD_VERIFIER", "DEVICE_SRP_AUTH", "DEVICE_PASSWORD_VERIFIER"})
@@ -145,274 +90,6 @@ _TOKEN_STORE_VERSION = 1
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-class _ServerTotp(pyotp.TOTP):
-    """pyotp's TOTP without its minimum secret length: the secret is Cognito's choice, not ours (the
-    model allows 16 base32 characters, 80 bits, below pyotp's 112-bit floor), we only format it."""
-
-    min_secret_length_bits = 0
-
-
-# ----------------------------------------------------------------------------------------------------
-# Steps
-# ----------------------------------------------------------------------------------------------------
-
-
-class Step:
-    """What ``sign_in()``, ``respond()`` and ``resume()`` return: :class:`SignedIn` or a challenge."""
-
-    __slots__ = ()
-
-
-class SignedIn(Step):
-    """The sign-in is complete. ``new_device`` is set when Cognito started tracking this device
-    (confirm it with :meth:`Session.remember_device`)."""
-
-    __slots__ = ("tokens", "new_device")
-
-    def __init__(self, tokens: TokenSet, new_device: NewDevice | None = None) -> None:
-        self.tokens = tokens
-        self.new_device = new_device
-
-    def __repr__(self) -> str:
-        return f"SignedIn(tokens={self.tokens!r}, new_device={self.new_device is not None})"
-
-
-class ChallengeStep(Step):
-    """Base of every challenge the caller answers with ``await step.respond(...)``."""
-
-    __slots__ = ("_session", "_challenge", "_answered")
-
-    def __init__(self, session: Session, challenge: PendingChallenge) -> None:
-        self._session = session
-        self._challenge = challenge
-        self._answered = False
-
-    @property
-    def name(self) -> str:
-        """Cognito's ChallengeName."""
-        return self._challenge.name
-
-    @property
-    def parameters(self) -> dict[str, Any]:
-        """The ChallengeParameters as Cognito sent them."""
-        return dict(self._challenge.parameters)
-
-    @property
-    def username(self) -> str:
-        """The identifier the sign-in started with."""
-        return self._challenge.username
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready form for :meth:`Session.resume` (no password; the Session string is in it)."""
-        return self._challenge.to_dict()
-
-    async def _respond(self, answer: Answer, *, password: str | None = None) -> Step:
-        if self._answered:
-            raise SignInError(
-                "this challenge was already answered: continue with the step respond() returned"
-            )
-        step = await self._session._answer(self._challenge, answer, password=password)
-        self._answered = True
-        return step
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(name={self.name!r}, username={self.username!r})"
-
-
-class NewPasswordRequired(ChallengeStep):
-    """NEW_PASSWORD_REQUIRED: the user has a temporary password and must choose a new one."""
-
-    __slots__ = ()
-
-    @property
-    def required_attributes(self) -> list[str]:
-        """Names of the attributes the pool requires (``requiredAttributes``; ``[]`` when unknown)."""
-        return parse_required_attributes(self._challenge.parameters.get("requiredAttributes"))
-
-    @property
-    def user_attributes(self) -> dict[str, str]:
-        """The user's current attributes (``userAttributes``; ``{}`` when unknown)."""
-        return parse_user_attributes(self._challenge.parameters.get("userAttributes"))
-
-    @property
-    def missing_attributes(self) -> list[str]:
-        """Required attributes without a value: ``respond()`` needs them in ``attributes``."""
-        current = self.user_attributes
-        return [name for name in self.required_attributes if not current.get(name)]
-
-    async def respond(self, new_password: str, attributes: Mapping[str, str] | None = None) -> Step:
-        """Set the new password, plus ``attributes`` (bare names); only these and nothing else are sent.
-
-        Raises:
-            ParamValidationError: a required attribute has no value and is not in ``attributes`` (nothing
-                was sent).
-        """
-        return await self._respond(NewPasswordAnswer(new_password, dict(attributes or {})))
-
-
-class MfaCodeRequired(ChallengeStep):
-    """A one-time code: SMS_MFA, SMS_OTP, EMAIL_OTP, EMAIL_MFA or SOFTWARE_TOKEN_MFA."""
-
-    __slots__ = ()
-
-    @property
-    def kind(self) -> str:
-        """``"SMS"``, ``"EMAIL"`` or ``"TOTP"``."""
-        return CODE_CHALLENGES[self.name][1]
-
-    @property
-    def destination(self) -> str | None:
-        """Where the code went, masked (``+*******1234``); None for TOTP."""
-        value = self._challenge.parameters.get("CODE_DELIVERY_DESTINATION")
-        return value if isinstance(value, str) else None
-
-    @property
-    def delivery_medium(self) -> str | None:
-        """``SMS`` or ``EMAIL`` when Cognito says so."""
-        value = self._challenge.parameters.get("CODE_DELIVERY_DELIVERY_MEDIUM")
-        return value if isinstance(value, str) else None
-
-    async def respond(self, code: str) -> Step:
-        """Answer with the code. A wrong code raises ``CodeMismatchException``; this step stays usable."""
-        return await self._respond(CodeAnswer(code))
-
-
-class MfaSelectionRequired(ChallengeStep):
-    """SELECT_MFA_TYPE: several factors are enabled and none is preferred."""
-
-    __slots__ = ()
-
-    @property
-    def options(self) -> list[str]:
-        """The factors to choose from (``MFAS_CAN_CHOOSE``)."""
-        return parse_name_list(self._challenge.parameters.get("MFAS_CAN_CHOOSE"))
-
-    async def respond(self, choice: str) -> Step:
-        """Choose a factor (one of :attr:`options`); the next step asks for its code."""
-        return await self._respond(MfaTypeAnswer(choice))
-
-
-class TotpSetupRequired(ChallengeStep):
-    """MFA_SETUP: the user must set up an authenticator app before signing in.
-
-    ``secret = await step.associate()``, show :meth:`provisioning_uri` as a QR code, then
-    ``await step.respond(code)``.
-    """
-
-    __slots__ = ("_secret_code",)
-
-    def __init__(self, session: Session, challenge: PendingChallenge) -> None:
-        super().__init__(session, challenge)
-        self._secret_code: str | None = None
-
-    @property
-    def options(self) -> list[str]:
-        """The factors the user may set up (``MFAS_CAN_SETUP``)."""
-        return parse_name_list(self._challenge.parameters.get("MFAS_CAN_SETUP"))
-
-    @property
-    def secret_code(self) -> str | None:
-        """The TOTP secret after :meth:`associate` in this process (never saved by ``to_dict()``)."""
-        return self._secret_code
-
-    async def associate(self) -> str:
-        """Call AssociateSoftwareToken with the challenge Session; return the TOTP secret."""
-        if self._answered:
-            raise SignInError(
-                "this challenge was already answered: continue with the step respond() returned"
-            )
-        associated = await self._session._associate(self._challenge)
-        self._challenge = associated.challenge
-        self._secret_code = associated.secret_code
-        return associated.secret_code
-
-    def provisioning_uri(self, issuer: str, name: str | None = None) -> str:
-        """The ``otpauth://totp/...`` URI for authenticator apps; ``name`` defaults to the username."""
-        if self._secret_code is None:
-            raise SignInError("no TOTP secret here: call associate() first (in this process)")
-        return _ServerTotp(self._secret_code).provisioning_uri(name=name or self.username, issuer_name=issuer)
-
-    async def respond(self, code: str, friendly_device_name: str | None = None) -> Step:
-        """VerifySoftwareToken with ``code``, then answer MFA_SETUP with the Session it returned."""
-        return await self._respond(VerifySoftwareToken(code, friendly_device_name))
-
-
-class CustomChallenge(ChallengeStep):
-    """CUSTOM_CHALLENGE from the pool's Lambda triggers; :attr:`parameters` holds its public values."""
-
-    __slots__ = ()
-
-    async def respond(self, answer: str) -> Step:
-        """Send ``answer`` as ANSWER."""
-        return await self._respond(CustomAnswer(answer))
-
-
-class ChallengeSelectionRequired(ChallengeStep):
-    """SELECT_CHALLENGE (USER_AUTH): choose how to sign in."""
-
-    __slots__ = ()
-
-    @property
-    def available(self) -> list[str]:
-        """The choices (``AvailableChallenges``): PASSWORD, PASSWORD_SRP, EMAIL_OTP, SMS_OTP, WEB_AUTHN..."""
-        return list(self._challenge.available)
-
-    async def respond(
-        self, choice: str, password: str | None = None, *, credential: str | None = None
-    ) -> Step:
-        """Choose a method. PASSWORD and PASSWORD_SRP take the password (SRP runs inside this call);
-        EMAIL_OTP/SMS_OTP take nothing (the code is asked next); WEB_AUTHN may carry ``credential``."""
-        return await self._respond(ChallengeChoice(choice, password, credential), password=password)
-
-
-class WebAuthnRequired(ChallengeStep):
-    """WEB_AUTHN: sign the request options with a passkey."""
-
-    __slots__ = ()
-
-    @property
-    def request_options(self) -> dict[str, Any]:
-        """``CREDENTIAL_REQUEST_OPTIONS`` parsed (PublicKeyCredentialRequestOptions); ``{}`` if unparsable."""
-        raw = self._challenge.parameters.get("CREDENTIAL_REQUEST_OPTIONS")
-        if isinstance(raw, str):
-            try:
-                raw = json.loads(raw)
-            except ValueError:
-                return {}
-        return dict(raw) if isinstance(raw, Mapping) else {}
-
-    async def respond(self, credential: str | Mapping[str, Any]) -> Step:
-        """Send the authenticator's AuthenticationResponseJSON (a JSON string or a dict)."""
-        text = credential if isinstance(credential, str) else json.dumps(credential, separators=(",", ":"))
-        return await self._respond(WebAuthnAnswer(text))
-
-
-class Challenge(ChallengeStep):
-    """A challenge this version does not know: answer it with raw ChallengeResponses."""
-
-    __slots__ = ()
-
-    async def respond(self, responses: Mapping[str, str]) -> Step:
-        """Send ``responses``; USERNAME, SECRET_HASH and DEVICE_KEY are added unless given."""
-        return await self._respond(RawAnswer(dict(responses)))
-
-
-_STEP_CLASSES: Mapping[str, type[ChallengeStep]] = {
-    **{name: MfaCodeRequired for name in CODE_CHALLENGES},
-    "NEW_PASSWORD_REQUIRED": NewPasswordRequired,
-    "SELECT_MFA_TYPE": MfaSelectionRequired,
-    "MFA_SETUP": TotpSetupRequired,
-    "CUSTOM_CHALLENGE": CustomChallenge,
-    "SELECT_CHALLENGE": ChallengeSelectionRequired,
-    "WEB_AUTHN": WebAuthnRequired,
-}
-
-
-# ----------------------------------------------------------------------------------------------------
-# Session
-# ----------------------------------------------------------------------------------------------------
 
 
 class Session:
@@ -510,7 +187,7 @@ class Session:
         if not srp:
             return fn(*args, **kwargs)
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_srp_executor(), functools.partial(fn, *args, **kwargs))
+        return await loop.run_in_executor(srp_executor(), functools.partial(fn, *args, **kwargs))
 
     async def _call(self, request: Request) -> dict[str, Any]:
         response = await self._client.call(request.operation, **request.params)
@@ -577,7 +254,7 @@ class Session:
             return SignedIn(tokens, event.new_device)
         if isinstance(event, PendingChallenge):
             logger.debug("sign-in: challenge %s", event.name)
-            return _STEP_CLASSES.get(event.name, Challenge)(self, event)
+            return STEP_CLASSES.get(event.name, Challenge)(self, event)
         raise ProtocolError("unexpected AssociateSoftwareToken answer")
 
     # -- sign-in ---------------------------------------------------------------------------------------
@@ -636,7 +313,7 @@ class Session:
         """
         challenge = PendingChallenge.from_dict(data)
         challenge.check_client(self.config)
-        return _STEP_CLASSES.get(challenge.name, Challenge)(self, challenge)
+        return STEP_CLASSES.get(challenge.name, Challenge)(self, challenge)
 
     async def _flow_for(self, challenge: PendingChallenge) -> SignInFlow:
         device = None

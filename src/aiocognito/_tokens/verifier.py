@@ -1,41 +1,29 @@
 """Offline verification of Cognito ID and access tokens against the user pools' JWKS.
 
-The pure part (:func:`parse_token`, :func:`check_claims`, :func:`parse_jwks`) does no I/O and takes
-``now`` as a parameter. :class:`TokenVerifier` adds the rest: it routes a token by its (unverified) ``iss``
-to one of its configured pools (both Cognito issuer forms, ORIGINAL and UPDATED, are accepted by
-default), keeps one JWKS cache per pool (single-flight fetches, background refresh of stale keys, a
-cool-down after a failed lookup, keys loaded offline from a dict, JSON text or a file), and runs the
-optional checks: ``cognito:groups``, ``scope``, a custom check and revocation.
+The pure checks are in ``claims.py`` (``now`` is a parameter), key sets and their cache in ``jwks.py``.
+:class:`TokenVerifier` routes a token by its (unverified) ``iss`` to one of its pools, keeps one key cache
+per pool and runs the optional checks (``cognito:groups``, ``scope``, a custom check, revocation).
 
-Signature checking uses python-jose's key object (``jose.jwk.construct(...)``, built once per JWKS
-fetch) and calls its ``verify(signing_input, signature)`` on our own split of the token. Measured on
-this machine with ``python benchmarks/verify.py`` (2000 tokens, best of 5): the key object's ``verify``
-costs what a bare ``cryptography`` RSA verify costs, and :meth:`TokenVerifier.verify` runs at 1.14x the
-bare floor (36 us vs 31 us per token; target <= 1.5x), the same with a ``scopes`` requirement, so no
-separate ``cryptography`` path is needed. ``jose.jwt.decode`` with a cached key is not used: it costs
-1.6x the floor. Routing by ``iss`` costs one dict lookup; the optional checks cost nothing when unset.
+Signatures are checked with python-jose's key object (built once per JWKS fetch) on our own split of the
+token: as fast as a bare ``cryptography`` RSA verify, while ``jose.jwt.decode`` costs 1.6x the floor.
+``python benchmarks/verify.py`` (2000 tokens, best of 5): ``verify`` at 1.11-1.14x the floor (target
+<= 1.5x), the same with a ``scopes`` requirement.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import enum
 import inspect
-import json
-import logging
-import math
-import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import KW_ONLY, dataclass, field
 from types import TracebackType
-from typing import Any, Final, Literal, Protocol
+from typing import Any, Final, Protocol
 
 import aiohttp
-from jose import jwk  # type: ignore[import-untyped]
 
 from .._errors import (
     ConfigurationError,
@@ -44,8 +32,20 @@ from .._errors import (
     ParamValidationError,
     ServiceError,
     TokenError,
-    TokenExpired,
 )
+from .claims import (
+    INVALID_TOKEN_REASONS,
+    MAX_TOKEN_SIZE,
+    ParsedToken,
+    TokenUse,
+    _pool_region,
+    _show,
+    check_claims,
+    cognito_issuers,
+    decode_payload,
+    parse_token,
+)
+from .jwks import JwksSource, KeyCache, load_jwks, parse_jwks
 
 __all__ = [
     "AS_CONFIGURED",
@@ -63,43 +63,6 @@ __all__ = [
     "parse_token",
 ]
 
-_log = logging.getLogger("aiocognito.verifier")
-
-#: Tokens longer than this (characters) are rejected before any decoding. Cognito tokens are 1-4 KiB.
-MAX_TOKEN_SIZE = 16 * 1024
-#: A JWKS document larger than this (bytes) is refused.
-MAX_JWKS_SIZE = 256 * 1024
-#: RSA keys shorter than this are ignored when the JWKS is parsed (Cognito uses 2048-bit keys).
-MIN_RSA_BITS = 2048
-
-#: Every ``InvalidToken.reason`` that :meth:`TokenVerifier.verify` can raise (a custom check may raise
-#: its own ``InvalidToken`` with a reason of its choosing).
-INVALID_TOKEN_REASONS = frozenset(
-    {
-        "malformed",
-        "too_large",
-        "alg",
-        "issuer",
-        "unknown_kid",
-        "signature",
-        "expired",
-        "not_yet_valid",
-        "issued_in_future",
-        "token_use",
-        "audience",
-        "client_id",
-        "groups",
-        "scope",
-        "custom",
-        "revoked",
-    }
-)
-
-TokenUse = Literal["access", "id"]
-
-#: What a JWKS can be loaded from: the parsed document, JSON text (a ``str`` starting with ``{``) or
-#: bytes, or the path of a JSON file (any other ``str``, or an ``os.PathLike``).
-JwksSource = Mapping[str, Any] | str | bytes | os.PathLike[str]
 
 #: ``check(header, claims)``: return None or True to accept, False to refuse (``InvalidToken("custom")``);
 #: raise :class:`InvalidToken` to refuse with your own reason. May be a coroutine function.
@@ -117,20 +80,11 @@ class _AsConfigured(enum.Enum):
 #: configured value (pass None to drop the check for this call).
 AS_CONFIGURED: Final = _AsConfigured.AS_CONFIGURED
 
-_JWT_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-_POOL_ID = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 # Cognito's own API hosts (standard and FIPS, both partitions' domains). A client whose endpoint is one of
 # these talks to AWS, so its tokens and keys are the AWS issuer's; any other endpoint is "custom".
 _AWS_ENDPOINT = re.compile(
     r"https://cognito-idp(?:-fips)?\.[a-z]{2}(?:-[a-z]+)+-\d+\.amazonaws\.com(?:\.cn)?/?"
 )
-
-
-class _JoseKey(Protocol):
-    """The part of python-jose's key object we use."""
-
-    def verify(self, msg: bytes, sig: bytes) -> bool: ...
 
 
 class _ClientLike(Protocol):
@@ -143,17 +97,6 @@ class _ClientLike(Protocol):
     def http_session(self) -> aiohttp.ClientSession: ...
 
     async def get_user(self, *, AccessToken: str) -> Any: ...
-
-
-@dataclass(frozen=True)
-class ParsedToken:
-    """A token split into its parts, with its decoded header; nothing in it is verified yet."""
-
-    kid: str
-    signing_input: bytes = field(repr=False)
-    payload_segment: str = field(repr=False)
-    signature: bytes = field(repr=False)
-    header: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -172,243 +115,6 @@ class PoolConfig:
     issuer: str | Iterable[str] | None = None
     jwks_url: str | None = None
     jwks: JwksSource | None = field(default=None, repr=False)
-
-
-# ---------------------------------------------------------------------------------------------------
-# pure helpers
-
-
-def _b64url_decode(segment: str) -> bytes:
-    """Decode one base64url segment already known to hold only alphabet characters."""
-    if len(segment) % 4 == 1:
-        raise ValueError("impossible base64url length")
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number {name}")
-
-
-# One decoder for all calls: json.loads(..., parse_constant=...) would build a new one each time (~5 us).
-_JSON = json.JSONDecoder(parse_constant=_reject_constant)
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    """Parse a UTF-8 JSON object; NaN/Infinity are refused. Raises ValueError (or RecursionError)."""
-    value = _JSON.decode(raw.decode("utf-8"))
-    if not isinstance(value, dict):
-        raise ValueError("not a JSON object")
-    return value
-
-
-def _show(value: object, limit: int = 80) -> str:
-    """A short repr of a (non-secret) claim or header value for an error message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _pool_region(user_pool_id: str, region: str | None) -> str:
-    match = _POOL_ID.fullmatch(user_pool_id) if isinstance(user_pool_id, str) else None
-    if match is None:
-        raise ConfigurationError(f"not a user pool id: {user_pool_id!r}")
-    if region is None:
-        return match.group(1)
-    if not isinstance(region, str) or _REGION.fullmatch(region) is None:
-        raise ConfigurationError(f"not a region: {region!r}")
-    return region
-
-
-def cognito_issuers(user_pool_id: str, region: str | None = None) -> tuple[str, str]:
-    """The two issuers Cognito uses for a pool: ``(ORIGINAL, UPDATED)``.
-
-    ``https://cognito-idp.{region}.amazonaws.com/{pool}`` and
-    ``https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`` (the one multi-Region replicated pools
-    use), where region is the pool's primary region (its id's prefix); the China regions use
-    ``amazonaws.com.cn``.
-
-    Raises:
-        ConfigurationError: not a pool id, or not a region.
-    """
-    region = _pool_region(user_pool_id, region)
-    domain = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-    return (
-        f"https://cognito-idp.{region}.{domain}/{user_pool_id}",
-        f"https://issuer-cognito-idp.{region}.{domain}/{user_pool_id}",
-    )
-
-
-def parse_token(token: object) -> ParsedToken:
-    """Split ``token`` and check its header: shape, size, base64url, JSON, ``alg`` and ``kid``.
-
-    Raises:
-        InvalidToken: reasons ``malformed``, ``too_large``, ``alg`` or ``unknown_kid`` (no kid).
-    """
-    if not isinstance(token, str):
-        raise InvalidToken("malformed", "token is not a str")
-    if len(token) > MAX_TOKEN_SIZE:
-        raise InvalidToken("too_large", f"longer than {MAX_TOKEN_SIZE} characters")
-    if _JWT_SHAPE.fullmatch(token) is None:
-        raise InvalidToken("malformed", "not three base64url segments")
-    header_segment, payload_segment, signature_segment = token.split(".")
-    try:
-        header = _json_object(_b64url_decode(header_segment))
-        signature = _b64url_decode(signature_segment)
-    except (ValueError, RecursionError):
-        raise InvalidToken("malformed", "header or signature does not decode") from None
-    # The header and payload are covered by the signature; the signature segment is not, so insist on
-    # its one canonical spelling (no stray low bits) to keep tokens non-malleable.
-    if _b64url_encode(signature) != signature_segment:
-        raise InvalidToken("malformed", "signature is not canonical base64url")
-    if header.get("alg") != "RS256":
-        raise InvalidToken("alg", f"alg {_show(header.get('alg'))} is not RS256")
-    if "crit" in header:
-        raise InvalidToken("malformed", "unsupported crit header")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise InvalidToken("unknown_kid", "header has no kid")
-    return ParsedToken(
-        kid,
-        token[: len(header_segment) + 1 + len(payload_segment)].encode("ascii"),
-        payload_segment,
-        signature,
-        header,
-    )
-
-
-def decode_payload(parsed: ParsedToken) -> dict[str, Any]:
-    """Decode the claims of a token (not verified by this alone)."""
-    try:
-        return _json_object(_b64url_decode(parsed.payload_segment))
-    except (ValueError, RecursionError):
-        raise InvalidToken("malformed", "payload is not a JSON object") from None
-
-
-def _time_claim(claims: Mapping[str, Any], name: str) -> float:
-    value = claims.get(name)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise InvalidToken("malformed", f"claim {name} is missing or not a number")
-    return float(value)
-
-
-def check_claims(
-    claims: Mapping[str, Any],
-    *,
-    token_use: TokenUse,
-    issuer: str | Collection[str],
-    client_ids: Collection[str],
-    now: float,
-    leeway: float,
-    groups: Collection[str] | None = None,
-    scopes: Collection[str] | None = None,
-) -> None:
-    """Check the time claims, ``iss``, ``token_use``, ``aud`` / ``client_id``, then the optional
-    ``cognito:groups`` and ``scope`` requirements (each any-of), in that order.
-
-    ``issuer`` is the accepted issuer or a collection of them. ``groups``: at least one of them must be
-    in the ``cognito:groups`` list; ``scopes``: at least one of them must be in the space-separated
-    ``scope`` claim (ID tokens have none, so they fail a scopes requirement).
-
-    Raises:
-        InvalidToken: see :data:`INVALID_TOKEN_REASONS`; ``TokenExpired`` for ``exp``.
-    """
-    exp = _time_claim(claims, "exp")
-    iat = _time_claim(claims, "iat")
-    nbf = _time_claim(claims, "nbf") if "nbf" in claims else None
-    if now >= exp + leeway:
-        raise TokenExpired(f"exp {exp:.0f} is not after now {now:.0f} (leeway {leeway:g}s)")
-    if nbf is not None and now + leeway < nbf:
-        raise InvalidToken("not_yet_valid", f"nbf {nbf:.0f} is after now {now:.0f} (leeway {leeway:g}s)")
-    if iat > now + leeway:
-        raise InvalidToken("issued_in_future", f"iat {iat:.0f} is after now {now:.0f} (leeway {leeway:g}s)")
-    iss = claims.get("iss")
-    if isinstance(issuer, str):
-        if iss != issuer:
-            raise InvalidToken("issuer", f"iss {_show(iss)} is not {issuer!r}")
-    elif not isinstance(iss, str) or iss not in issuer:
-        raise InvalidToken("issuer", f"iss {_show(iss)} is not an accepted issuer")
-    if claims.get("token_use") != token_use:
-        raise InvalidToken("token_use", f"token_use {_show(claims.get('token_use'))} is not {token_use!r}")
-    if token_use == "id":
-        aud = claims.get("aud")
-        audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-        if not any(isinstance(a, str) and a in client_ids for a in audiences):
-            raise InvalidToken("audience", f"aud {_show(aud)} is not an accepted client id")
-    else:
-        client_id = claims.get("client_id")
-        if not isinstance(client_id, str) or client_id not in client_ids:
-            raise InvalidToken("client_id", f"client_id {_show(client_id)} is not an accepted client id")
-    if groups is not None:
-        have = claims.get("cognito:groups")
-        if not isinstance(have, list) or not any(isinstance(g, str) and g in groups for g in have):
-            raise InvalidToken("groups", f"cognito:groups {_show(have)} holds none of {sorted(groups)}")
-    if scopes is not None:
-        scope = claims.get("scope")
-        if not isinstance(scope, str) or not any(s in scopes for s in scope.split()):
-            raise InvalidToken("scope", f"scope {_show(scope)} holds none of {sorted(scopes)}")
-
-
-def _keys_from_document(document: Mapping[str, Any]) -> dict[str, _JoseKey]:
-    entries = document.get("keys")
-    if not isinstance(entries, list):
-        raise ValueError("no 'keys' list")
-    keys: dict[str, _JoseKey] = {}
-    for entry in entries:
-        if not isinstance(entry, dict) or entry.get("kty") != "RSA":
-            continue
-        kid, n, e = entry.get("kid"), entry.get("n"), entry.get("e")
-        if not (isinstance(kid, str) and kid and isinstance(n, str) and isinstance(e, str)):
-            continue
-        if entry.get("alg", "RS256") != "RS256" or entry.get("use", "sig") != "sig":
-            continue
-        try:
-            key = jwk.construct({"kty": "RSA", "n": n, "e": e}, "RS256")
-            bits = key.prepared_key.key_size
-        except Exception:  # a bad entry is skipped, whatever python-jose raises
-            continue
-        if bits >= MIN_RSA_BITS:
-            keys[kid] = key
-    if not keys:
-        raise ValueError("no usable RS256 key")
-    return keys
-
-
-def parse_jwks(body: bytes) -> dict[str, _JoseKey]:
-    """Parse a JWKS document into ``{kid: key}``, keeping only RSA signing keys usable with RS256.
-
-    Private members of a key are never read: each key is rebuilt from ``n`` and ``e`` alone.
-
-    Raises:
-        ValueError: the body is not a JWKS or holds no usable key.
-    """
-    return _keys_from_document(_json_object(body))
-
-
-def _load_jwks(source: JwksSource) -> dict[str, _JoseKey]:
-    """Keys from a JWKS given as a dict, JSON text/bytes or a file path. Raises ConfigurationError."""
-    where = "the JWKS"
-    try:
-        if isinstance(source, Mapping):
-            return _keys_from_document(source)
-        if isinstance(source, (bytes, bytearray)):
-            body = bytes(source)
-        elif isinstance(source, str) and source.lstrip().startswith("{"):
-            body = source.encode("utf-8")
-        elif isinstance(source, (str, os.PathLike)):
-            where = f"the JWKS file {os.fspath(source)!r}"
-            with open(source, "rb") as file:
-                body = file.read(MAX_JWKS_SIZE + 1)
-        else:
-            raise ValueError(f"a {type(source).__name__} is not a JWKS source")
-        if len(body) > MAX_JWKS_SIZE:
-            raise ValueError(f"larger than {MAX_JWKS_SIZE} bytes")
-        return parse_jwks(body)
-    except (ValueError, RecursionError, OSError) as exc:
-        detail = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
-        raise ConfigurationError(f"{where} cannot be used ({detail})") from None
 
 
 def _id_set(value: str | Iterable[str], what: str) -> frozenset[str]:
@@ -442,100 +148,6 @@ async def _run_custom_check(check: CustomCheck, header: dict[str, Any], claims: 
     if outcome is False:
         raise InvalidToken("custom", "custom check refused the token")
     raise InvalidToken("custom", f"custom check returned a {type(outcome).__name__}, not a bool or None")
-
-
-# ---------------------------------------------------------------------------------------------------
-# JWKS cache (one per pool)
-
-
-class _KeyCache:
-    """The keys of one pool, fetched from the URL of the issuer form the token at hand names.
-
-    ``cooldown_until``: before this time an unknown kid is refused without fetching. It is set by a
-    failed lookup: a fetch that did not find the kid, or (with keys cached) a fetch that failed.
-    """
-
-    def __init__(self, owner: TokenVerifier, user_pool_id: str) -> None:
-        self._owner = owner
-        self.user_pool_id = user_pool_id
-        self.keys: dict[str, _JoseKey] | None = None
-        self.fetched_at = 0.0
-        self.attempted_at = 0.0
-        self.cooldown_until = -math.inf
-        self.attempts = 0
-        self.last_error = "never fetched"
-        self.lock = asyncio.Lock()
-        self.background: asyncio.Task[None] | None = None
-
-    def load(self, keys: dict[str, _JoseKey], now: float) -> None:
-        self.keys = keys
-        self.fetched_at = now
-
-    async def lookup(self, kid: str, now: float, url: str) -> _JoseKey:
-        """The slow path for a kid not in the cache (or no cache yet): at most one shared fetch."""
-        if self.keys is not None and now < self.cooldown_until:
-            raise InvalidToken(
-                "unknown_kid",
-                f"kid {_show(kid)} is not in the JWKS (no refetch for {self.cooldown_until - now:.0f}s)",
-            )
-        await self.fetch_once(url)
-        keys = self.keys
-        if keys is None:
-            raise JwksUnavailable(self.last_error)
-        key = keys.get(kid)
-        if key is None:
-            self.cooldown_until = max(self.cooldown_until, self.attempted_at + self._owner.jwks_cooldown)
-            raise InvalidToken("unknown_kid", f"kid {_show(kid)} is not in the JWKS")
-        return key
-
-    async def fetch_once(self, url: str) -> None:
-        """Fetch, unless a fetch finished while we waited for the lock: its outcome is ours too."""
-        seen = self.attempts
-        async with self.lock:
-            if self.attempts == seen:
-                await self._fetch(url)
-
-    def refresh_in_background(self, now: float, url: str) -> None:
-        """Stale keys keep serving while one refresh runs behind the request (not during a cool-down)."""
-        if now < self.cooldown_until or (self.background is not None and not self.background.done()):
-            return
-        seen = self.attempts
-
-        async def refresh() -> None:
-            async with self.lock:
-                if self.attempts == seen and not self._owner._closed:
-                    await self._fetch(url)
-
-        self.background = asyncio.get_running_loop().create_task(refresh())
-        self._owner._background = self.background
-
-    async def _fetch(self, url: str) -> None:
-        """Fetch and parse the JWKS; on failure keep the old keys and remember why. Never raises."""
-        owner = self._owner
-        self.attempted_at = owner._clock()
-        try:
-            async with owner._session().get(
-                url, timeout=owner._timeout, headers={"Accept": "application/json"}
-            ) as response:
-                if response.status != 200:
-                    raise ValueError(f"HTTP {response.status}")
-                body = bytearray()
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_JWKS_SIZE:
-                        raise ValueError(f"larger than {MAX_JWKS_SIZE} bytes")
-            keys = parse_jwks(bytes(body))
-        except Exception as exc:  # any failure means "unavailable", reported below
-            what = str(exc) if isinstance(exc, ValueError) else ""
-            what = what or type(exc).__name__ + (f": {exc}" if str(exc) else "")
-            self.last_error = f"JWKS {url} could not be fetched ({what})"
-            if self.keys is not None:
-                self.cooldown_until = self.attempted_at + owner.jwks_cooldown
-            _log.warning("%s; %s", self.last_error, "keeping cached keys" if self.keys else "no keys cached")
-        else:
-            self.keys = keys
-            self.fetched_at = self.attempted_at
-        self.attempts += 1
 
 
 class _Pool:
@@ -577,7 +189,7 @@ class _Pool:
             urls = {name: f"{name.rstrip('/')}/.well-known/jwks.json" for name in names}
         self.issuers: dict[str, str] = urls
         self.issuer_set = frozenset(names)
-        self.cache = _KeyCache(owner, pool_id)
+        self.cache = KeyCache(owner, pool_id)
 
     @property
     def issuer(self) -> str:
@@ -586,10 +198,6 @@ class _Pool:
     @property
     def jwks_url(self) -> str:
         return self.issuers[self.issuer]
-
-
-# ---------------------------------------------------------------------------------------------------
-# the verifier
 
 
 class TokenVerifier:
@@ -826,7 +434,7 @@ class TokenVerifier:
         self._by_name = names
         for config, pool in zip(configs, pools, strict=True):
             if config.jwks is not None:
-                pool.cache.load(_load_jwks(config.jwks), clock())
+                pool.cache.load(load_jwks(config.jwks), clock())
 
         first = pools[0]
         self.user_pool_id = first.user_pool_id
@@ -932,7 +540,7 @@ class TokenVerifier:
         target = self._by_name.get(pool) if isinstance(pool, str) else None
         if target is None:
             raise ConfigurationError(f"no configured pool is {pool!r}")
-        target.cache.load(_load_jwks(jwks), self._clock())
+        target.cache.load(load_jwks(jwks), self._clock())
 
     async def hydrate(self) -> None:
         """Fetch the JWKS of every configured pool now (concurrently; a fetch already running is shared).

@@ -5,7 +5,23 @@ and a real authentication surface on top: SRP, devices, MFA, tokens signed per p
 
 Importing this package needs neither moto nor pytest: ``LocalUserPool``, ``AppClient`` and ``serve`` (which
 need the ``local`` extra) are imported when first used, and so is the pytest fixture ``local_user_pool``
-(from :mod:`aiocognito.testing.pytest_plugin`). ``aiocognito demo`` against a real pool relies on this.
+(defined in :mod:`aiocognito.pytest_plugin`, the registered plugin). ``aiocognito demo`` against a real
+pool relies on this.
+
+The modules, from the server down:
+
+* ``_pool``: ``LocalUserPool``, the HTTP server and the routing of operations; ``_moto``: moto underneath;
+  ``_faults``: fault injection; ``demo``: the demo journey (``aiocognito demo``).
+* ``_auth``: InitiateAuth and RespondToAuthChallenge, checked and dispatched by flow and challenge, and the
+  order of the steps after each factor. The flows: ``_password_auth`` (and the lockout), ``_srp_auth``
+  (PASSWORD_VERIFIER), ``_custom_auth`` (CUSTOM_AUTH), ``_choice_auth`` (USER_AUTH), ``_refresh_auth``
+  (REFRESH_TOKEN_AUTH). The later challenges: ``_challenges`` (NEW_PASSWORD_REQUIRED, MFA) and
+  ``_device_auth`` (device SRP). ``_auth_types``: the types they share.
+* The other operations: ``_mfa`` (MFA settings, TOTP), ``_devices``, ``_token_ops`` (refresh, revoke,
+  sign-out, GetUser), ``_codes`` (sign-up and recovery codes).
+* Underneath: ``_sessions`` (challenge Sessions), ``_lookups`` (pools, clients, users), ``_srp_server``
+  (server-side SRP), ``_issuer`` and ``_jwt`` (tokens and keys), ``_rules`` (settings and checks),
+  ``_state`` (what the pool keeps beside moto), ``_constants``.
 """
 
 from __future__ import annotations
@@ -17,8 +33,8 @@ from ._faults import FaultEvent, FaultPlan
 from ._state import CustomChallenge, OutboxMessage
 
 if TYPE_CHECKING:
+    from ..pytest_plugin import local_user_pool
     from ._pool import AppClient, LocalUserPool, serve
-    from .pytest_plugin import local_user_pool
 
 __all__ = [
     "AppClient",
@@ -31,12 +47,12 @@ __all__ = [
     "serve",
 ]
 
-# name -> the submodule that defines it, imported on first use (moto, pytest)
+# name -> the module that defines it (relative to this package), imported on first use (moto, pytest)
 _LAZY = {
     "AppClient": "._pool",
     "LocalUserPool": "._pool",
     "serve": "._pool",
-    "local_user_pool": ".pytest_plugin",
+    "local_user_pool": "..pytest_plugin",
 }
 
 

@@ -34,12 +34,11 @@ from moto.cognitoidp.models import UserStatus
 
 from .. import errors
 from . import _rules
+from ._lookups import Lookups
 from ._state import PendingCode, PoolState
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
-
-    from ._auth import AuthService
 
 __all__ = ["CodeService", "SIGN_UP", "FORGOT_PASSWORD"]
 
@@ -94,9 +93,9 @@ def recovery_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Target:
 class CodeService:
     """The sign-up and password-recovery operations of the local pool."""
 
-    def __init__(self, state: PoolState, auth: AuthService) -> None:
+    def __init__(self, state: PoolState, lookups: Lookups) -> None:
         self.state = state
-        self.auth = auth  # client lookups
+        self.lookups = lookups  # app clients and users
 
     def __repr__(self) -> str:
         return f"<CodeService pending={len(self.state.codes)}>"
@@ -107,7 +106,7 @@ class CodeService:
     ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser | None]:
         """Pool, client and user of a call (None: unknown, and the client hides that); SECRET_HASH checked."""
         _rules.require(params, "ClientId", "Username", *required)
-        pool, client = self.auth.client(params["ClientId"])
+        pool, client = self.lookups.client(params["ClientId"])
         _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
         user = _rules.resolve_user(pool, str(params["Username"]))
         if user is None and not _rules.prevents_user_existence_errors(client):
@@ -146,12 +145,12 @@ class CodeService:
     def sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """SignUp: moto creates the UNCONFIRMED user; a code goes out when the pool verifies an attribute."""
         _rules.require(params, "ClientId", "Username", "Password")
-        pool, client = self.auth.client(params["ClientId"])
+        pool, client = self.lookups.client(params["ClientId"])
         _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
         created = self.state.moto.call_json("SignUp", params, region=pool.region)
         sub = str(created.get("UserSub"))
         response: dict[str, Any] = {"UserConfirmed": bool(created.get("UserConfirmed")), "UserSub": sub}
-        found = self.auth.user_by_key((pool.id, sub))
+        found = self.lookups.user_by_key((pool.id, sub))
         target = verification_target(pool, found[1]) if found else None
         if found is not None and target is not None:
             response["CodeDeliveryDetails"] = self._send_code(pool, found[1], SIGN_UP, target)

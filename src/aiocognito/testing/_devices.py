@@ -18,12 +18,11 @@ from .. import errors
 from .._errors import ProtocolError
 from .._signin.srp import parse_device_verifier_config
 from . import _rules
+from ._lookups import Lookups
 from ._state import Device, PoolState, UserKey
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
-
-    from ._auth import AuthService
 
 __all__ = ["DeviceService", "MAX_LIST_LIMIT"]
 
@@ -36,9 +35,9 @@ _ALPHABET = string.ascii_letters + string.digits
 class DeviceService:
     """The device operations and the device lookups the sign-in needs."""
 
-    def __init__(self, state: PoolState) -> None:
+    def __init__(self, state: PoolState, lookups: Lookups) -> None:
         self.state = state
-        self.auth: AuthService | None = None  # set by the pool (user lookups by token)
+        self.lookups = lookups  # the user of an admin call or an access token
         self._seq = 0
 
     def __repr__(self) -> str:
@@ -67,12 +66,11 @@ class DeviceService:
 
     # ----- operations ------------------------------------------------------------------------------------
     def _owner(self, params: Mapping[str, Any], *, admin: bool) -> UserKey:
-        assert self.auth is not None
         if admin:
-            pool, user = self.auth.admin_user(params)
+            pool, user = self.lookups.admin_user(params)
             return pool.id, user.id
         _rules.require(params, "AccessToken")
-        return self.auth.token_user(params["AccessToken"])[2]
+        return self.lookups.token_user(params["AccessToken"])[2]
 
     def _device(self, params: Mapping[str, Any], owner: UserKey, *, confirmed: bool = True) -> Device:
         _rules.require(params, "DeviceKey")
@@ -94,8 +92,7 @@ class DeviceService:
             salt, verifier = parse_device_verifier_config(config)
         except ProtocolError as exc:
             raise errors.InvalidParameterException(str(exc)) from None
-        assert self.auth is not None
-        found = self.auth.user_by_key(owner)
+        found = self.lookups.user_by_key(owner)
         tracking = _rules.device_tracking(found[0]) if found else None
         ask_user = bool((tracking or {}).get("DeviceOnlyRememberedOnUserPrompt", False))
         device.confirmed = True

@@ -6,7 +6,7 @@ secrets (per user, real), the last TOTP step used (a code works once), and email
 EmailMfaConfiguration and the user's email switches, which moto drops).
 
 The sign-in's MFA challenges themselves (SMS_MFA, SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, MFA_SETUP) are
-answered by :class:`~._auth.AuthService`, which asks this module what the user has.
+issued and answered in ``_challenges``, which asks this module what the user has.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import pyotp
 
 from .. import errors
 from . import _rules
+from ._lookups import Lookups
 from ._rules import INVALID_SESSION
+from ._sessions import ChallengeSessions
 from ._state import PoolState, UserKey
 
 if TYPE_CHECKING:
     from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
-
-    from ._auth import AuthService
 
 __all__ = ["MfaService", "MFA_ORDER"]
 
@@ -40,9 +40,10 @@ _TOTP_NOT_ENABLED = "Software Token MFA is not enabled for the user pool."
 class MfaService:
     """The MFA settings of pools and users, and the TOTP operations."""
 
-    def __init__(self, state: PoolState, auth: AuthService) -> None:
+    def __init__(self, state: PoolState, lookups: Lookups, sessions: ChallengeSessions) -> None:
         self.state = state
-        self.auth = auth  # sessions (MFA_SETUP) and user lookups
+        self.lookups = lookups  # the user of an admin call, an access token or a sign-in
+        self.sessions = sessions  # MFA_SETUP's Sessions
 
     def __repr__(self) -> str:
         return "<MfaService>"
@@ -101,16 +102,16 @@ class MfaService:
         if bool(token) == bool(session):
             raise errors.InvalidParameterException("Provide either AccessToken or Session, not both")
         if session:
-            _, challenge = self.auth.take_session(session)
+            _, challenge = self.sessions.take_session(session)
             if challenge.challenge != "MFA_SETUP":
                 raise errors.NotAuthorizedException(INVALID_SESSION)
-            pool, _client, _user = self.auth.signed_in_user(challenge.sign_in)
+            pool, _client, _user = self.lookups.signed_in_user(challenge.sign_in)
             if not self.pool_allows(pool, "SOFTWARE_TOKEN_MFA"):
                 raise errors.SoftwareTokenMFANotFoundException(_TOTP_NOT_ENABLED)
             secret = self._new_totp_secret()
-            response = self.auth.issue(challenge.sign_in, "MFA_SETUP", totp_secret=secret)
+            response = self.sessions.issue(challenge.sign_in, "MFA_SETUP", totp_secret=secret)
             return {"SecretCode": secret, "Session": response["Session"]}
-        pool, _user, key = self.auth.token_user(token)
+        pool, _user, key = self.lookups.token_user(token)
         if not self.pool_allows(pool, "SOFTWARE_TOKEN_MFA"):
             raise errors.SoftwareTokenMFANotFoundException(_TOTP_NOT_ENABLED)
         secret = self._new_totp_secret()
@@ -125,21 +126,21 @@ class MfaService:
             raise errors.InvalidParameterException("Provide either AccessToken or Session, not both")
         mismatch = errors.EnableSoftwareTokenMFAException("Code mismatch and fail enable Software Token MFA")
         if session:
-            handle, challenge = self.auth.take_session(session)
+            handle, challenge = self.sessions.take_session(session)
             if challenge.challenge != "MFA_SETUP" or challenge.totp_secret is None or challenge.totp_verified:
                 raise errors.NotAuthorizedException(INVALID_SESSION)
             sign_in = challenge.sign_in
             key = (sign_in.user_pool_id, sign_in.sub)
             if not self.totp_ok(key, challenge.totp_secret, params["UserCode"]):
-                self.auth.give_back(handle, challenge)
+                self.sessions.give_back(handle, challenge)
                 raise mismatch
-            _pool, _client, user = self.auth.signed_in_user(sign_in)
+            _pool, _client, user = self.lookups.signed_in_user(sign_in)
             self._activate_totp(key, user, challenge.totp_secret, enable=True)
-            response = self.auth.issue(
+            response = self.sessions.issue(
                 sign_in, "MFA_SETUP", totp_secret=challenge.totp_secret, totp_verified=True
             )
             return {"Status": "SUCCESS", "Session": response["Session"]}
-        _pool, user, key = self.auth.token_user(token)
+        _pool, user, key = self.lookups.token_user(token)
         secrets_ = self.state.secrets_for(key)
         pending = secrets_.pending_totp_secret
         if pending is None:
@@ -165,11 +166,11 @@ class MfaService:
     def set_user_mfa_preference(self, params: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
         """SetUserMFAPreference / AdminSetUserMFAPreference, stored on moto's user (email MFA: here)."""
         if admin:
-            pool, user = self.auth.admin_user(params)
+            pool, user = self.lookups.admin_user(params)
             key: UserKey = (pool.id, user.id)
         else:
             _rules.require(params, "AccessToken")
-            pool, user, key = self.auth.token_user(params["AccessToken"])
+            pool, user, key = self.lookups.token_user(params["AccessToken"])
         settings = {
             "SMS_MFA": params.get("SMSMfaSettings"),
             "SOFTWARE_TOKEN_MFA": params.get("SoftwareTokenMfaSettings"),

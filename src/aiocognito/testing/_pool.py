@@ -1,10 +1,11 @@
 """``LocalUserPool``: Cognito's wire protocol on 127.0.0.1, moto underneath, a faithful auth surface on top.
 
 One aiohttp server answers ``POST /`` (JSON 1.1, ``X-Amz-Target: AWSCognitoIdentityProviderService.<Op>``).
-The authentication surface is answered here (see ``_auth``, ``_mfa``, ``_devices``, ``_token_ops``), and
-so are the sign-up and recovery codes (``_codes``); every other operation goes to moto's cognito-idp app,
-called in-process. Before an operation reaches moto, its ``AccessToken`` must be one of ours and not
-revoked. ``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
+The pool builds the services of the authentication surface and routes their operations to them: sign-in
+(``_auth``), MFA settings and TOTP (``_mfa``), devices (``_devices``), tokens (``_token_ops``), sign-up and
+recovery codes (``_codes``). Every other operation goes to moto's cognito-idp app, called in-process.
+Before an operation reaches moto, its ``AccessToken`` must be one of ours and not revoked.
+``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
 ``iss = {endpoint_url}/{user_pool_id}`` (the local issuer).
 
 What the pool keeps beside moto (moto would drop it):
@@ -42,7 +43,11 @@ from ._constants import LOCAL_CREDENTIALS
 from ._devices import DeviceService
 from ._faults import FaultEvent, FaultInjector, FaultPlan
 from ._issuer import TokenIssuer
+from ._lookups import Lookups
+from ._mfa import MfaService
 from ._moto import JSON_CONTENT_TYPE, TARGET_PREFIX, MotoBackend, MotoReply, error_reply
+from ._refresh_auth import RefreshAuth
+from ._sessions import ChallengeSessions
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
 from ._token_ops import TokenOperations
 
@@ -102,16 +107,21 @@ class LocalUserPool:
         self._moto = MotoBackend(account_id)
         self._state = PoolState(self._moto, clock=clock, custom_challenge=custom_challenge)
         self._issuer = TokenIssuer(self._state)
-        self._devices = DeviceService(self._state)
-        self._auth = AuthService(self._state, self._issuer, self._devices)
-        self._devices.auth = self._auth
-        self._tokens = TokenOperations(self._state, self._issuer, self._auth)
-        self._codes = CodeService(self._state, self._auth)
+        self._lookups = Lookups(self._state, self._issuer)
+        self._sessions = ChallengeSessions(self._state, self._lookups)
+        self._devices = DeviceService(self._state, self._lookups)
+        self._mfa = MfaService(self._state, self._lookups, self._sessions)
+        self._refresh = RefreshAuth(self._issuer, self._lookups)
+        self._auth = AuthService(
+            self._state, self._issuer, self._lookups, self._sessions, self._devices, self._mfa, self._refresh
+        )
+        self._tokens = TokenOperations(self._state, self._issuer, self._lookups, self._refresh, self._mfa)
+        self._codes = CodeService(self._state, self._lookups)
         self._injector: FaultInjector | None = FaultInjector(faults) if faults else None
         self._runner: web.AppRunner | None = None
         self._closed = False
         self.request_count = 0
-        a, m, d, t, c = self._auth, self._auth.mfa, self._devices, self._tokens, self._codes
+        a, m, d, t, c = self._auth, self._mfa, self._devices, self._tokens, self._codes
         self._own: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "InitiateAuth": lambda p: a.initiate_auth(p, admin=False),
             "AdminInitiateAuth": lambda p: a.initiate_auth(p, admin=True),
@@ -500,7 +510,7 @@ class LocalUserPool:
 
     def _before_moto(self, operation: str, params: Mapping[str, Any]) -> None:
         if "AccessToken" in params:
-            self._auth.token_user(params["AccessToken"])
+            self._lookups.token_user(params["AccessToken"])
 
     def _after_moto(self, operation: str, params: Mapping[str, Any], reply: MotoReply) -> MotoReply:
         """What the pool adds to a successful moto operation; returns the (possibly amended) reply."""

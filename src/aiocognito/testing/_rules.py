@@ -1,7 +1,8 @@
 """Reading pool and app-client settings from moto, and the checks Cognito applies on every auth call.
 
 Pure functions over moto's objects: which flows a client allows, SECRET_HASH, session and token
-lifetimes, how a typed name finds a user (username, alias, case), MFA settings, the password policy.
+lifetimes, how a typed name finds a user (username, alias, case), MFA settings, the password policy, and
+the constant-time comparison every secret a sign-in presents goes through.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "require",
     "secret_hash",
+    "secret_equals",
     "check_secret_hash",
     "check_flow",
     "session_seconds",
@@ -74,6 +76,11 @@ def secret_hash(client_secret: str, username: str, client_id: str) -> str:
     """``Base64(HMAC_SHA256(client_secret, username + client_id))``."""
     digest = hmac.new(client_secret.encode(), (username + client_id).encode(), hashlib.sha256).digest()
     return base64.b64encode(digest).decode("ascii")
+
+
+def secret_equals(expected: str, given: object) -> bool:
+    """Whether ``given`` is the string ``expected``, compared in constant time (passwords, codes, answers)."""
+    return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
 
 
 def client_secret(client: CognitoIdpUserPoolClient) -> str | None:

@@ -16,8 +16,10 @@ from typing import Any
 
 from .. import errors
 from . import _rules
-from ._auth import AuthService
 from ._issuer import TokenIssuer
+from ._lookups import Lookups
+from ._mfa import MfaService
+from ._refresh_auth import RefreshAuth
 from ._state import PoolState
 
 __all__ = ["TokenOperations"]
@@ -26,17 +28,21 @@ __all__ = ["TokenOperations"]
 class TokenOperations:
     """The token-management operations of the local pool."""
 
-    def __init__(self, state: PoolState, issuer: TokenIssuer, auth: AuthService) -> None:
+    def __init__(
+        self, state: PoolState, issuer: TokenIssuer, lookups: Lookups, refresh: RefreshAuth, mfa: MfaService
+    ) -> None:
         self.state = state
         self.issuer = issuer
-        self.auth = auth
+        self.lookups = lookups
+        self.refresh = refresh  # the new tokens for a refresh token, as REFRESH_TOKEN_AUTH makes them
+        self.mfa = mfa  # GetUser's MFA settings
 
     def __repr__(self) -> str:
         return "<TokenOperations>"
 
     def get_tokens_from_refresh_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _rules.require(params, "RefreshToken", "ClientId")
-        pool, client = self.auth.client(params["ClientId"])
+        pool, client = self.lookups.client(params["ClientId"])
         _rules.check_client_secret(client, params.get("ClientSecret"))
         _rules.check_flow(client, "REFRESH_TOKEN_AUTH")
         token = params["RefreshToken"]
@@ -47,14 +53,14 @@ class TokenOperations:
             if grace == 0 or now - known.rotated_at > grace:
                 raise errors.RefreshTokenReuseException("The refresh token has already been used.")
         record = self.issuer.refresh_record(token, client.id, device_key=params.get("DeviceKey") or None)
-        result = self.auth.refreshed_result(pool, client, record, with_refresh=rotating)
+        result = self.refresh.refreshed_result(pool, client, record, with_refresh=rotating)
         if rotating and record.rotated_at is None:
             record.rotated_at = now
         return {"AuthenticationResult": result}
 
     def revoke_token(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _rules.require(params, "Token", "ClientId")
-        _pool, client = self.auth.client(params["ClientId"])
+        _pool, client = self.lookups.client(params["ClientId"])
         _rules.check_client_secret(client, params.get("ClientSecret"))
         if not _rules.revocation_enabled(client):
             raise errors.UnsupportedOperationException("Token revocation is not enabled for this app client.")
@@ -71,20 +77,20 @@ class TokenOperations:
 
     def global_sign_out(self, params: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
         if admin:
-            pool, user = self.auth.admin_user(params)
+            pool, user = self.lookups.admin_user(params)
             key = (pool.id, user.id)
         else:
             _rules.require(params, "AccessToken")
-            pool, user, key = self.auth.token_user(params["AccessToken"])
+            pool, user, key = self.lookups.token_user(params["AccessToken"])
         self.issuer.sign_out_user(key)
         pool.sign_out(user.username)  # moto's own token tables
         return {}
 
     def get_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
         _rules.require(params, "AccessToken")
-        pool, user, _key = self.auth.token_user(params["AccessToken"])
-        factors = self.auth.mfa.enabled_factors(pool, user)
-        preferred = self.auth.mfa.preferred_factor(pool, user)
+        pool, user, _key = self.lookups.token_user(params["AccessToken"])
+        factors = self.mfa.enabled_factors(pool, user)
+        preferred = self.mfa.preferred_factor(pool, user)
         response: dict[str, Any] = {
             "Username": user.username,
             "UserAttributes": list(user.attributes),

@@ -31,7 +31,8 @@ import aiohttp
 import pyotp
 
 from .._errors import CognitoError, redact
-from .._signin.session import MfaCodeRequired, NewPasswordRequired, Session, SignedIn, Step, TotpSetupRequired
+from .._signin.session import Session
+from .._signin.steps import MfaCodeRequired, NewPasswordRequired, SignedIn, Step, TotpSetupRequired
 from .._tokens.verifier import TokenVerifier
 from .._wire.client import CognitoClient
 from .._wire.retry import RetryPolicy

@@ -1,0 +1,30 @@
+"""The ``aiocognito`` command: sign in, list/export/import/delete users, add users to groups, a local pool.
+
+Every subcommand takes ``--endpoint-url``, ``--region``, ``--profile`` and ``--debug``; the listing
+commands take ``--output json|table|csv``. Errors print one line (``aiocognito: error: ...``) and exit
+non-zero; ``--debug`` shows the traceback and aiocognito's debug log instead.
+
+Exit codes: 0 done, 1 an error, 2 bad usage, 3 a bulk command finished but some rows failed, 130 interrupted.
+
+Secrets (passwords, MFA codes) are read with ``getpass`` from a terminal, or one line each from standard
+input when it is not a terminal (scripts and tests feed the answers that way).
+
+Where things live (each module imports only the ones listed after it; none imports this package):
+
+* ``_main``: the argument parser (every subcommand's options), :func:`main`, errors to one line and exit codes.
+* ``signin``: ``sign-in`` and answering its challenges from the terminal.
+* ``users``: ``users list``, ``export``, ``import`` (resumable) and ``delete``.
+* ``groups``: ``groups add-users``.
+* ``local``: ``local`` and ``demo`` (the only commands that import :mod:`aiocognito.testing` and moto).
+* ``_bulk_run``: running a bulk job: usernames from ``--username``/FILE, progress bar, result lines, summary.
+* ``_common``: exit codes, :class:`CliError`, prompts, JSON output, building the client.
+
+The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk` and
+:mod:`aiocognito.testing` are imported inside the handlers that use them, never at module level.
+"""
+
+from __future__ import annotations
+
+from ._main import build_parser, main
+
+__all__ = ["main", "build_parser"]

@@ -1,0 +1,113 @@
+"""Running a bulk job from the command line (``users import``/``delete``, ``groups add-users``): the users
+named by ``--username``/FILE, the progress bar, result-file lines, and the summary with its exit code.
+
+The jobs themselves are :mod:`aiocognito.bulk`'s, imported by the command modules when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ._common import EXIT_OK, EXIT_ROWS_FAILED, dumps
+
+if TYPE_CHECKING:
+    from ..bulk import BulkJob, BulkReport, Outcome
+
+
+class ProgressBar:
+    """``[#####-----] 1234/2000  62%  410/s  ETA 0:02`` on one terminal line, redrawn at most 10 times a second."""
+
+    def __init__(self, total: int | None, out: IO[str]) -> None:
+        self.total = total
+        self.out = out
+        self._drawn = 0.0
+
+    def update(self, report: BulkReport, *, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._drawn < 0.1:
+            return
+        self._drawn = now
+        done = report.processed
+        rate = report.rate
+        if self.total:
+            fraction = min(1.0, done / self.total)
+            filled = int(fraction * 24)
+            eta = (self.total - done) / rate if rate > 0 else 0.0
+            line = (
+                f"[{'#' * filled}{'-' * (24 - filled)}] {done}/{self.total} {fraction:4.0%} "
+                f"{rate:6.0f}/s  ETA {int(eta // 60)}:{int(eta % 60):02d}"
+            )
+        else:
+            line = f"{done} rows {rate:6.0f}/s"
+        if report.failed:
+            line += f"  failed {report.failed}"
+        self.out.write("\r" + line)
+        if final:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def usernames(args: argparse.Namespace) -> Iterator[str]:
+    """Usernames from ``--username`` and from FILE (one per line, or a CSV with a username column)."""
+    yield from args.username or ()
+    if not args.file:
+        return
+    with (
+        open(args.file, newline="", encoding="utf-8")
+        if args.file != "-"
+        else contextlib.nullcontext(sys.stdin) as f
+    ):
+        first = f.readline()
+        header = [c.strip().lower() for c in next(csv.reader([first]), [])]
+        if "username" in header or "cognito:username" in header:
+            column = header.index("username") if "username" in header else header.index("cognito:username")
+            for record in csv.reader(f):
+                if len(record) > column and record[column].strip():
+                    yield record[column].strip()
+        else:
+            for line in (first, *f):
+                if line.strip():
+                    yield line.strip()
+
+
+def _outcome_record(outcome: Outcome) -> dict[str, Any]:
+    record: dict[str, Any] = {"row": outcome.index, "username": outcome.username, "status": outcome.status}
+    if outcome.error is not None:
+        record["error"] = outcome.code
+        record["message"] = str(getattr(outcome.error, "message", "") or outcome.error)
+    return record
+
+
+async def run_bulk(
+    job: BulkJob, *, total: int | None, result_out: IO[str] | None, progress: bool
+) -> BulkReport:
+    """Run ``job``, writing a JSON line per outcome to ``result_out`` and drawing the progress bar."""
+    bar = ProgressBar(total, sys.stderr) if progress else None
+    async for outcome in job.results():
+        if result_out is not None:
+            result_out.write(dumps(_outcome_record(outcome)) + "\n")
+        if bar is not None:
+            bar.update(job.report)
+    if bar is not None:
+        bar.update(job.report, final=True)
+    return job.report
+
+
+def finish(report: BulkReport, *, skipped: int = 0, result_file: Path | None = None) -> int:
+    """Print the summary and the first failures; the exit code (3 when some rows failed)."""
+    extra = f", {skipped} skipped (done in an earlier run)" if skipped else ""
+    sys.stderr.write(report.summary() + extra + "\n")
+    for failure in report.failures[:10]:
+        message = str(getattr(failure.error, "message", "") or failure.error).replace("\n", " ")
+        sys.stderr.write(f"  row {failure.index} {failure.username}: {failure.code}: {message}\n")
+    if report.failed > 10:
+        where = f" (all in {result_file})" if result_file else ""
+        sys.stderr.write(f"  ... and {report.failed - 10} more failures{where}\n")
+    return EXIT_ROWS_FAILED if report.failed else EXIT_OK
