@@ -89,7 +89,7 @@ class ClientConfig:
 
 
 class DeviceCredentials(Protocol):
-    """A remembered device, as the flow needs it (``_stores.DeviceRecord`` fits)."""
+    """A remembered device, as the flow needs it (``stores.DeviceRecord`` fits)."""
 
     @property
     def device_key(self) -> str: ...

@@ -1,7 +1,7 @@
 """The sign-in state machine: Cognito's challenge/response protocol with no I/O.
 
 A :class:`SignInFlow` turns server answers into the next request, a challenge for the caller, or tokens;
-the caller (``_session.Session``) does all sending. Time (``now``) and randomness (``random_bytes``) are
+the caller (``session.Session``) does all sending. Time (``now``) and randomness (``random_bytes``) are
 parameters, so every step can be replayed against known-answer vectors.
 
 ::

@@ -16,7 +16,7 @@ def srp_executor() -> concurrent.futures.ThreadPoolExecutor:
     """The one thread that does SRP math for every session of the process, one step at a time.
 
     An SRP step costs 0.6 ms (A) to 2.3 ms (a signature) of CPU with gmpy2 and a 256-bit exponent, almost
-    all of it in ``powmod``, which releases the GIL (``_srp._powmod``). Measured with 50 concurrent
+    all of it in ``powmod``, which releases the GIL (``srp._powmod``). Measured with 50 concurrent
     sign-ins on 2 cores (benchmarks/signin.py): computed inline, steps whose answers arrived together ran
     back to back in one loop iteration and stalled the loop for 214 ms; inline but one step per iteration,
     4.9 ms; on this thread, the loop only waits when the OS gives the core to the math, so on Linux the

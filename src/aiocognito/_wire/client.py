@@ -2,7 +2,7 @@
 
 One call: check the parameters, encode the JSON body, sign it when the operation is signed (every retry is
 re-signed), send, and turn the answer into a boto3-shaped dict or a typed error. Retries follow the rule in
-``_retry.py``.
+``retry.py``.
 """
 
 from __future__ import annotations
@@ -143,7 +143,7 @@ class CognitoClient(OperationsMixin):
         timeout: seconds for a whole request, or a :class:`Timeout` (default: 30 s total, 10 s to connect).
         retries: a :class:`RetryPolicy`, or the maximum number of attempts (1 = no retries); default 4
             attempts with full-jitter backoff (0.5 s base after throttling, 0.1 s otherwise), by the rule
-            in ``_retry.py``.
+            in ``retry.py``.
         http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
         quotas: pace calls against Cognito's per-category request quotas (see ``aiocognito.quotas``):
             True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides.
