@@ -39,6 +39,10 @@ def test_exported_members() -> None:
         "Timeout",
         "Paginator",
         "errors",
+        "CodeDelivery",
+        "SignUpResult",
+        "TotpEnrollment",
+        "secret_hash",
     }
     assert expected <= set(aiocognito.__all__)
 

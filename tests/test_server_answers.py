@@ -36,7 +36,7 @@ from aiocognito._signin.steps import SignedIn
 from aiocognito._signin.stores import DeviceRecord, MemoryDeviceStore
 from aiocognito._tokens.token_set import MAX_TOKEN_LIFETIME, TokenSet
 
-POOL, CLIENT = "us-east-1_Hostile01", "client-1"
+POOL, CLIENT = "us-east-1_Hostile01", "client1"
 NOW = datetime(2026, 3, 5, 9, 4, 11, tzinfo=timezone.utc)
 
 

@@ -380,7 +380,7 @@ def tokens(
     return {"AuthenticationResult": result}
 
 
-POOL_ID, CLIENT_ID, SECRET = "us-east-1_Scripted1", "client-1", "client-secret-1"
+POOL_ID, CLIENT_ID, SECRET = "us-east-1_Scripted1", "client1", "client-secret-1"
 
 
 async def test_remembered_device_round_trip_with_real_device_srp() -> None:

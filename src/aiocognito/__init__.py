@@ -34,6 +34,8 @@ from ._wire.signing import Credentials
 from ._wire.transport import Timeout
 
 if TYPE_CHECKING:
+    from ._signin.account import CodeDelivery, SignUpResult, TotpEnrollment
+    from ._signin.parameters import secret_hash
     from ._signin.session import Session
     from ._signin.steps import (
         Challenge,
@@ -71,6 +73,7 @@ __all__ = [
     "ChallengeSelectionRequired",
     "ChallengeStep",
     "CognitoClient",
+    "CodeDelivery",
     "CognitoError",
     "ConfigurationError",
     "ConnectionFailedError",
@@ -101,6 +104,7 @@ __all__ = [
     "SessionExpiredError",
     "SignInError",
     "SignInRequired",
+    "SignUpResult",
     "SignedIn",
     "Step",
     "Timeout",
@@ -109,10 +113,12 @@ __all__ = [
     "TokenSet",
     "TokenStore",
     "TokenVerifier",
+    "TotpEnrollment",
     "TotpSetupRequired",
     "TransportError",
     "WebAuthnRequired",
     "errors",
+    "secret_hash",
     "__version__",
 ]
 
@@ -128,6 +134,10 @@ _LAZY = {
     "MfaSelectionRequired": "_signin.steps",
     "NewPasswordRequired": "_signin.steps",
     "Session": "_signin.session",
+    "CodeDelivery": "_signin.account",
+    "SignUpResult": "_signin.account",
+    "TotpEnrollment": "_signin.account",
+    "secret_hash": "_signin.parameters",
     "SignedIn": "_signin.steps",
     "Step": "_signin.steps",
     "TotpSetupRequired": "_signin.steps",

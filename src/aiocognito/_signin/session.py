@@ -47,6 +47,8 @@ from .._errors import (
     SignInRequired,
 )
 from .._tokens.token_set import TokenSet
+from .._wire.validate import check_client_id, check_user_pool_id
+from .account import AccountFlows
 from .events import (
     Answer,
     AssociateSoftwareToken,
@@ -58,14 +60,8 @@ from .events import (
     Request,
     SoftwareTokenAssociated,
 )
-from .flow import (
-    ErrorAction,
-    SignInFlow,
-)
-from .refresh import (
-    refresh_request,
-    refresh_unavailable,
-)
+from .flow import ErrorAction, SignInFlow
+from .refresh import refresh_request, refresh_unavailable
 from .srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
 from .srp_thread import srp_executor
 from .steps import STEP_CLASSES, Challenge, SignedIn, Step
@@ -92,10 +88,12 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Session:
-    """Sign-in, tokens and devices for one user of one app client.
+class Session(AccountFlows):
+    """Sign-in, tokens and devices for one user of one app client, and the account flows around sign-in
+    (sign-up, password recovery, attributes, MFA settings, TOTP, deletion: see ``account.AccountFlows``).
 
-    Create it with ``cognito.session(user_pool_id=..., client_id=...)``.
+    Create it with ``cognito.session(user_pool_id=..., client_id=...)``; ids that cannot be a user pool
+    or app client id raise ParamValidationError there, before anything is sent.
 
     Args:
         client: the ``CognitoClient`` that sends the requests.
@@ -136,8 +134,8 @@ class Session:
             raise ConfigurationError("refresh_margin must be >= 0")
         self._client = client
         self.config = ClientConfig(
-            user_pool_id=user_pool_id,
-            client_id=client_id,
+            user_pool_id=check_user_pool_id(user_pool_id),
+            client_id=check_client_id(client_id),
             client_secret=client_secret,
             admin=admin,
             srp_ephemeral_bytes=srp_ephemeral_bytes,
@@ -543,12 +541,16 @@ class Session:
         the pool asks the user) and store it; later sign-ins use device SRP. Returns the DeviceKey.
 
         Raises:
-            SignInError: the last sign-in returned no NewDeviceMetadata (device tracking off, or already
-                remembered).
+            SignInError: the last sign-in returned no NewDeviceMetadata (the pool's DeviceConfiguration is
+                not set, or the device is already remembered).
         """
         new = self._new_device
         if new is None:
-            raise SignInError("no new device to remember: the last sign-in returned no NewDeviceMetadata")
+            raise SignInError(
+                "no new device to remember: the last sign-in returned no NewDeviceMetadata. Either this"
+                " device is remembered already, or the user pool has no DeviceConfiguration (device tracking:"
+                " ChallengeRequiredOnNewDevice / DeviceOnlyRememberedOnUserPrompt); turn it on in the pool"
+            )
         tokens = await self._fresh_tokens()
         secret = new_device_secret(new.device_group_key, new.device_key, random_bytes=self._random_bytes)
         params: dict[str, Any] = {

@@ -18,7 +18,8 @@ The modules, from the server down:
   (REFRESH_TOKEN_AUTH). The later challenges: ``_challenges`` (NEW_PASSWORD_REQUIRED, MFA) and
   ``_device_auth`` (device SRP). ``_auth_types``: the types they share.
 * The other operations: ``_mfa`` (MFA settings, TOTP), ``_devices``, ``_token_ops`` (refresh, revoke,
-  sign-out, GetUser), ``_codes`` (sign-up and recovery codes).
+  sign-out, GetUser), ``_codes`` (sign-up and recovery codes), ``_user_ops`` (attribute updates and
+  their verification codes, DeleteUserAttributes, DeleteUser).
 * Underneath: ``_sessions`` (challenge Sessions), ``_lookups`` (pools, clients, users), ``_srp_server``
   (server-side SRP), ``_issuer`` and ``_jwt`` (tokens and keys), ``_rules`` (settings and checks),
   ``_state`` (what the pool keeps beside moto), ``_constants``.

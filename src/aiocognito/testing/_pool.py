@@ -3,8 +3,9 @@
 One aiohttp server answers ``POST /`` (JSON 1.1, ``X-Amz-Target: AWSCognitoIdentityProviderService.<Op>``).
 The pool builds the services of the authentication surface and routes their operations to them: sign-in
 (``_auth``), MFA settings and TOTP (``_mfa``), devices (``_devices``), tokens (``_token_ops``), sign-up and
-recovery codes (``_codes``). Every other operation goes to moto's cognito-idp app, called in-process.
-Before an operation reaches moto, its ``AccessToken`` must be one of ours and not revoked.
+recovery codes (``_codes``), attribute updates and verification and DeleteUser (``_user_ops``). Every
+other operation goes to moto's cognito-idp app, called in-process. Before an operation reaches moto, its
+``AccessToken`` must be one of ours and not revoked.
 ``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
 ``iss = {endpoint_url}/{user_pool_id}`` (the local issuer).
 
@@ -50,6 +51,7 @@ from ._refresh_auth import RefreshAuth
 from ._sessions import ChallengeSessions
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
 from ._token_ops import TokenOperations
+from ._user_ops import UserOperations
 
 if TYPE_CHECKING:
     from .._wire.client import CognitoClient
@@ -117,11 +119,12 @@ class LocalUserPool:
         )
         self._tokens = TokenOperations(self._state, self._issuer, self._lookups, self._refresh, self._mfa)
         self._codes = CodeService(self._state, self._lookups)
+        self._user_ops = UserOperations(self._state, self._issuer, self._lookups)
         self._injector: FaultInjector | None = FaultInjector(faults) if faults else None
         self._runner: web.AppRunner | None = None
         self._closed = False
         self.request_count = 0
-        a, m, d, t, c = self._auth, self._mfa, self._devices, self._tokens, self._codes
+        a, m, d, t, c, u = self._auth, self._mfa, self._devices, self._tokens, self._codes, self._user_ops
         self._own: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             "InitiateAuth": lambda p: a.initiate_auth(p, admin=False),
             "AdminInitiateAuth": lambda p: a.initiate_auth(p, admin=True),
@@ -150,6 +153,12 @@ class LocalUserPool:
             "ResendConfirmationCode": c.resend_confirmation_code,
             "ForgotPassword": c.forgot_password,
             "ConfirmForgotPassword": c.confirm_forgot_password,
+            "UpdateUserAttributes": lambda p: u.update_user_attributes(p, admin=False),
+            "AdminUpdateUserAttributes": lambda p: u.update_user_attributes(p, admin=True),
+            "GetUserAttributeVerificationCode": u.get_user_attribute_verification_code,
+            "VerifyUserAttribute": u.verify_user_attribute,
+            "DeleteUserAttributes": u.delete_user_attributes,
+            "DeleteUser": u.delete_user,
         }
 
     def __repr__(self) -> str:

@@ -1,7 +1,8 @@
 """The local pool's own state: only what moto does not keep (the auth protocol's state).
 
 Users, pools and app clients live in moto. Here: SRP verifiers derived from moto's stored password,
-challenge sessions, devices, TOTP secrets, sign-up and recovery codes, issued tokens and the outbox. Everything about a user is keyed
+challenge sessions, devices, TOTP secrets, sign-up, recovery and attribute codes, attribute values waiting
+for verification, issued tokens and the outbox. Everything about a user is keyed
 by ``(user_pool_id, sub)``, so a user deleted and created again under the same name starts clean.
 """
 
@@ -176,7 +177,7 @@ class AccessRecord:
 
 @dataclass
 class PendingCode:
-    """A sign-up or password-recovery code sent to a user: only the latest one counts, and only once."""
+    """A sign-up, recovery or attribute code sent to a user: only the latest one counts, and only once."""
 
     code: str = field(repr=False)
     expires_at: float
@@ -192,7 +193,8 @@ class OutboxMessage:
     destination: str
     user_pool_id: str
     username: str
-    #: "SMS_MFA", "EMAIL_OTP", "SMS_OTP", "CUSTOM_CHALLENGE", "TEMPORARY_PASSWORD", "SIGN_UP", "FORGOT_PASSWORD"
+    #: "SMS_MFA", "EMAIL_OTP", "SMS_OTP", "CUSTOM_CHALLENGE", "TEMPORARY_PASSWORD", "SIGN_UP",
+    #: "FORGOT_PASSWORD", "VERIFY_ATTRIBUTE"
     purpose: str
     code: str = field(repr=False)
     sent_at: float = 0.0
@@ -227,7 +229,10 @@ class PoolState:
         self.refresh_tokens: dict[str, RefreshRecord] = {}
         self.access_tokens: dict[str, AccessRecord] = {}
         self.outbox: list[OutboxMessage] = []
-        self.codes: dict[tuple[UserKey, str], PendingCode] = {}  # (user, "SIGN_UP" | "FORGOT_PASSWORD")
+        # (user, "SIGN_UP" | "FORGOT_PASSWORD" | "VERIFY_ATTRIBUTE:<name>")
+        self.codes: dict[tuple[UserKey, str], PendingCode] = {}
+        # user -> {attribute: new value} kept until verified (AttributesRequireVerificationBeforeUpdate)
+        self.pending_attributes: dict[UserKey, dict[str, str]] = {}
         self.email_mfa_pools: dict[str, dict[str, Any]] = {}  # pool id -> EmailMfaConfiguration
 
     def __repr__(self) -> str:
