@@ -4,11 +4,12 @@ The fixture gives each test a started :class:`aiocognito.testing.LocalUserPool` 
 data afterwards. It needs the ``local`` extra (moto) and pytest-asyncio (with ``pytest_asyncio.fixture``).
 Loading the plugin needs neither: without moto a test asking for the fixture is skipped with a hint, and
 without a usable pytest-asyncio the fixture is a plain one that skips, so installing aiocognito never
-breaks a pytest run. This is the fixture's only definition; ``aiocognito.testing`` re-exports it lazily.
+breaks a pytest run. Under ``CI=true`` a missing part fails the test instead: a skipped test proves nothing. This is the fixture's only definition; ``aiocognito.testing`` re-exports it lazily.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,13 @@ def _async_fixture_decorator() -> Callable[..., Any] | None:
     return getattr(pytest_asyncio, "fixture", None)
 
 
+def _missing(why: str) -> None:
+    """Skip the test, or fail it under ``CI=true``."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(why)
+    pytest.skip(why)
+
+
 _async_fixture = _async_fixture_decorator()
 
 if _async_fixture is not None:
@@ -42,7 +50,7 @@ if _async_fixture is not None:
         try:
             from .testing._pool import LocalUserPool  # the 'local' extra (moto): only when a test asks
         except ImportError as exc:
-            pytest.skip(f"{_NEEDS_LOCAL}: {exc}")
+            _missing(f"{_NEEDS_LOCAL}: {exc}")
         async with LocalUserPool() as pool:
             yield pool
 
@@ -51,4 +59,4 @@ else:
     @pytest.fixture
     def local_user_pool() -> None:
         """Unavailable: the fixture is async and needs pytest-asyncio's ``fixture`` decorator."""
-        pytest.skip(_NEEDS_ASYNCIO)
+        _missing(_NEEDS_ASYNCIO)
