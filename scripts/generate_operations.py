@@ -4,6 +4,9 @@ Writes three modules under ``src/aiocognito/`` (two of them in ``_wire/``):
 
 * ``_wire/operations.py``: ``OperationsMixin`` with one typed async method per operation and one ``list_all_*``
   method per paginated listing, plus the ``OPERATIONS`` and ``PAGINATED`` tables the client runs on.
+  Required parameters are keyword-only with no default in the source, so mypy and pyright report a missing
+  one; at run time ``model.defer_required`` gives them the default ``model.MISSING``, so a call that leaves
+  one out reaches the parameter check and raises ``ParamValidationError`` naming it (not ``TypeError``).
 * ``_wire/error_codes.py``: one exception class per modeled error code (and the common AWS JSON protocol codes).
 * ``type_defs.py``: TypedDicts for every request and response structure (imported only for type checking).
 
@@ -282,7 +285,7 @@ class Generator:
             "",
             "from typing import TYPE_CHECKING, Any",
             "",
-            "from .model import OperationSpec, PaginatedSpec",
+            "from .model import OperationSpec, PaginatedSpec, defer_required",
             "from .paginate import Paginator",
             "",
             "if TYPE_CHECKING:",
@@ -340,6 +343,15 @@ class Generator:
             lines.extend(self.emit_method(name, op))
         for name, p in pag.items():
             lines.extend(self.emit_list_all(name, self.ops[name], p))
+        lines.extend(
+            [
+                "",
+                "",
+                "# Required parameters have no default above, so type checkers keep them required. At run time they",
+                "# default to model.MISSING: leaving one out raises ParamValidationError naming it, not TypeError.",
+                "defer_required(OperationsMixin)",
+            ]
+        )
         text = "\n".join(lines) + "\n"
         used = sorted(set(re.findall(r"\b(\w+TypeDef)\b", text)))
         return text.replace("@@TYPE_IMPORTS@@", "\n".join(f"        {n}," for n in used))

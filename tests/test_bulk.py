@@ -205,10 +205,24 @@ async def test_every_operation_against_moto(cognito: aiocognito.CognitoClient) -
 async def test_missing_group_is_a_typed_failure(cognito: aiocognito.CognitoClient) -> None:
     pool = (await cognito.create_user_pool(PoolName="bulk"))["UserPool"]["Id"]
     await cognito.admin_create_user(UserPoolId=pool, Username="alice", MessageAction="SUPPRESS")
-    report = await bulk.add_users_to_group(cognito, pool, ["alice"], group_name="no-such-group")
-    assert report.failed == 1
+    await cognito.create_group(UserPoolId=pool, GroupName="team")
+    # a row's own group that does not exist fails that row only, at the first attempt
+    rows = [{"Username": "alice", "GroupName": "no-such-group"}, {"Username": "alice", "GroupName": "team"}]
+    report = await bulk.add_users_to_group(cognito, pool, rows, concurrency=1)
+    assert (report.succeeded, report.failed) == (1, 1)
     assert isinstance(report.failures[0].error, aiocognito.errors.ResourceNotFoundException)
     assert report.failures[0].attempts == 1  # not retried
+    # a row that names its own group instead of the job's: its missing group is its own problem
+    rows = [{"Username": "alice", "GroupName": "no-such-group"}, "alice"]
+    report = await bulk.add_users_to_group(cognito, pool, rows, group_name="team", concurrency=1)
+    assert (report.succeeded, report.failed) == (1, 1)
+    # the group every row names (group_name=) does not exist: the whole job stops, no row is failed
+    job = bulk.add_users_to_group(cognito, pool, ["alice"] * 50, group_name="no-such-group")
+    with pytest.raises(bulk.BulkJobAborted) as stopped:
+        await job
+    assert stopped.value.reason == "group"
+    assert isinstance(stopped.value.cause, aiocognito.errors.ResourceNotFoundException)
+    assert job.report.failed == 0 and job.report.processed == 0
 
 
 # ----- ambiguity: what a retry whose first attempt worked counts as --------------------------------------

@@ -29,6 +29,9 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from aiocognito import SignedIn, TotpSetupRequired
 from aiocognito.testing import AppClient, LocalUserPool
+from aiocognito.web.aiohttp import BACKEND
+from aiocognito.web.backend import CognitoSettings
+from aiocognito.web.challenges import MemoryChallengeStore
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 USER = "mia"
@@ -46,8 +49,6 @@ def load_example(name: str) -> ModuleType:
     module_name = f"_aiocognito_example_{name}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    if str(EXAMPLES) not in sys.path:  # the backends import their shared module, signin_common
-        sys.path.insert(0, str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -72,8 +73,8 @@ async def totp_user(pool: LocalUserPool) -> AppClient:
     return app
 
 
-def settings_for(module: ModuleType, pool: LocalUserPool, app: AppClient) -> Any:
-    return module.Settings(
+def settings_for(module: ModuleType, pool: LocalUserPool, app: AppClient) -> CognitoSettings:
+    return CognitoSettings(
         user_pool_id=app.user_pool_id,
         client_id=app.client_id,
         client_secret=app.client_secret,
@@ -173,8 +174,9 @@ async def test_aiohttp_backend(local_user_pool: LocalUserPool, caplog: pytest.Lo
                 )
 
         tokens = await journey(call, pool, app_client)
-        cognito = app[module.COGNITO]
-        assert len(app[module.CHALLENGES]) == 0
+        backend = app[BACKEND]
+        cognito = backend.client
+        assert len(backend.store) == 0
     assert cognito._closed  # the app's one client is closed on shutdown
     assert "challenge SOFTWARE_TOKEN_MFA saved" in caplog.text and "token refused: signature" in caplog.text
     assert_no_secrets(caplog.text, tokens)
@@ -190,7 +192,7 @@ async def test_fastapi_backend(local_user_pool: LocalUserPool, caplog: pytest.Lo
     backend = app.state.backend
     caplog.set_level(logging.DEBUG)
     async with app.router.lifespan_context(app):
-        cognito = backend._cognito
+        cognito = backend.client
         assert cognito is not None
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://backend.test") as client:
@@ -206,25 +208,29 @@ async def test_fastapi_backend(local_user_pool: LocalUserPool, caplog: pytest.Lo
                 )
 
             tokens = await journey(call, pool, app_client)
-    assert cognito._closed and backend._cognito is None  # closed on shutdown
+    assert cognito._closed  # closed on shutdown
+    with pytest.raises(RuntimeError):
+        backend.client  # noqa: B018  (no client once stopped)
+    assert len(backend.store) == 0
     assert "challenge SOFTWARE_TOKEN_MFA saved" in caplog.text and "token refused: signature" in caplog.text
     assert_no_secrets(caplog.text, tokens)
 
 
-def test_challenge_store_expiry_and_tries() -> None:
-    module = load_example("aiohttp_backend")
+async def test_challenge_store_expiry_and_tries() -> None:
     now = [100.0]
-    store = module.ChallengeStore(60.0, tries=2, clock=lambda: now[0])
-    first = store.put({"challenge": "SMS_MFA"})
-    saved = store.take(first)
-    assert saved is not None and store.take(first) is None  # taken: a second answer cannot race it
-    assert store.give_back(first, saved) and store.take(first) is saved
-    assert not store.give_back(first, saved) and store.take(first) is None  # no tries left
-    second = store.put({"challenge": "SMS_MFA"})
+    store = MemoryChallengeStore(60.0, max_attempts=2, clock=lambda: now[0])
+    first = await store.save({"challenge": "SMS_MFA"})
+    saved = await store.take(first)
+    assert saved is not None and await store.take(first) is None  # taken: a second answer cannot race it
+    assert await store.put_back(first, saved)
+    again = await store.take(first)
+    assert again is not None and (again.data, again.expires_at, again.attempts) == (saved.data, 160.0, 1)
+    assert not await store.put_back(first, again) and await store.take(first) is None  # no tries left
+    second = await store.save({"challenge": "SMS_MFA"})
     now[0] += 60.0
-    assert store.take(second) is None  # expired
-    store.put({"challenge": "SMS_MFA"})
-    assert len(store) == 1  # put() dropped the expired entries
+    assert await store.take(second) is None  # expired
+    await store.save({"challenge": "SMS_MFA"})
+    assert len(store) == 1  # save() dropped the expired entries
 
 
 # ----- the worker -------------------------------------------------------------------------------------

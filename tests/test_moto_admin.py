@@ -89,7 +89,7 @@ async def test_parameter_validation_names_the_parameter(cognito: aiocognito.Cogn
         await cognito.admin_get_user(UserPoolId="us-east-1_x", Username=None)  # type: ignore[arg-type]
     with pytest.raises(aiocognito.ParamValidationError, match="Limit must be int"):
         await cognito.list_users(UserPoolId="us-east-1_x", Limit="10")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(aiocognito.ParamValidationError, match="missing required parameter Username"):
         await cognito.admin_get_user(UserPoolId="us-east-1_x")  # type: ignore[call-arg]
 
 

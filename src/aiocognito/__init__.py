@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._errors import (
+    BulkJobAborted,
     CognitoError,
     ConfigurationError,
     ConnectionFailedError,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "BulkJobAborted",
     "Challenge",
     "ChallengeSelectionRequired",
     "ChallengeStep",

@@ -8,7 +8,13 @@ a row, the CSV reader) and documents the rules this module follows; it re-export
 * :class:`Kind`: which admin operation a job calls and which error codes settle a row.
 * ``_scrub``: keeps row secrets (passwords) out of kept errors.
 * ``_bulk_view`` and ``_BULK_PACERS``: the client the bulk layer sends with (one attempt per call, paced).
-* :class:`BulkJob`: the worker pool (``_drive``) and the settling of one row with its retries (``_settle``).
+* :func:`job_cause` and :func:`classify`: whether an error concerns its row or the whole job (pure).
+* :class:`BulkJob`: the worker pool (``_drive``), the settling of one row with its retries (``_settle``),
+  and stopping the job (``_trip``) on an error that concerns the whole job.
+
+Why one module over 600 lines: the worker pool, the settling of a row and the rule that stops a job share
+one job's state (the stop flag, the endpoint watch, the report), and the pure classification of errors
+(row or job) reads best next to the code that acts on it. Each part is a section of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from collections.abc import (
     AsyncIterator,
     Awaitable,
     Callable,
+    Collection,
     Generator,
     Iterable,
     Mapping,
@@ -32,8 +39,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
-from ._errors import CognitoError, ParamValidationError, ServiceError
+from ._errors import (
+    BulkJobAborted,
+    CognitoError,
+    ConfigurationError,
+    CredentialsError,
+    ParamValidationError,
+    ResponseParseError,
+    ServiceError,
+    TransportError,
+)
 from ._wire.retry import RetryPolicy, backoff, failure_kind, is_throttle
+from ._wire.validate import check_user_pool_id
 from .quotas import QuotaPacer
 
 if TYPE_CHECKING:
@@ -42,6 +59,9 @@ if TYPE_CHECKING:
 __all__ = [
     "BulkJob",
     "BulkReport",
+    "ErrorScope",
+    "classify",
+    "job_cause",
     "Outcome",
     "Status",
     "Kind",
@@ -66,6 +86,12 @@ _PROGRESS_INTERVAL = 0.1
 _MAX_THROTTLES = 50
 # Waits between a row's attempts: short, since the pacer already keeps the rate under the quota.
 _ROW_BACKOFF = RetryPolicy(base_delay=0.05, throttle_base_delay=0.05, max_delay=2.0)
+#: The endpoint is unreachable when this many attempts in a row, over at least this many seconds, got no
+#: HTTP answer at all (refused, DNS, timeouts): the job stops then rather than after every row's retries.
+_UNREACHABLE_FAILURES = 3
+_UNREACHABLE_AFTER = 3.0
+#: Once a job stops, calls already in flight get this long to finish (and be counted) before they are cancelled.
+_ABORT_GRACE = 1.0
 
 
 def _utcnow() -> datetime:
@@ -204,6 +230,106 @@ def _scrub(error: CognitoError, secrets: list[str]) -> CognitoError:
     return error
 
 
+# ----- errors that concern the whole job -----------------------------------------------------------------
+ErrorScope: TypeAlias = Literal["row", "job"]
+
+# The request's signature or credentials were refused: no row can succeed with them.
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "IncompleteSignature",
+        "MissingAuthenticationTokenException",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "RequestExpired",
+    }
+)
+_PERMISSION_CODES = frozenset({"AccessDeniedException", "AccessDenied"})
+_ENDPOINT_CODES = frozenset({"UnknownOperationException"})  # the endpoint does not offer the operation
+
+
+def job_cause(error: BaseException, *, shared: Collection[str] = ()) -> str | None:
+    """What about the whole job ``error`` shows to be wrong, or None when it concerns its row only. Pure.
+
+    ``error`` is the one a row ends with (after the row's retries); ``shared`` names the parameters every
+    row of the job shares (the job's ``defaults``, such as ``GroupName``). The answer is the
+    :class:`~aiocognito.BulkJobAborted` reason:
+
+    * ``"credentials"``: no credentials (:class:`CredentialsError`), or the service refused them
+      (``UnrecognizedClientException``, ``InvalidSignatureException``, ``ExpiredTokenException``, ...);
+    * ``"permissions"``: ``AccessDeniedException`` (IAM does not allow the operation);
+    * ``"user pool"``: ``ResourceNotFoundException`` about the user pool (not a user), or a user pool id
+      the service finds malformed;
+    * ``"group"``: ``ResourceNotFoundException`` when every row names the same group (``shared``);
+    * ``"endpoint"``: no usable answer (connection refused, DNS, timeouts, an answer that is not Cognito's
+      protocol) or an operation the endpoint does not offer;
+    * ``"configuration"``: a :class:`ConfigurationError` (a closed client, ...).
+
+    Everything else (``UsernameExistsException``, ``InvalidParameterException`` about a row's values, a
+    missing user, ...) concerns the row.
+    """
+    if isinstance(error, CredentialsError):
+        return "credentials"
+    if isinstance(error, ConfigurationError):
+        return "configuration"
+    if isinstance(error, (TransportError, ResponseParseError)):
+        return "endpoint"
+    if not isinstance(error, ServiceError):
+        return None
+    code = error.code
+    if code in _CREDENTIAL_CODES:
+        return "credentials"
+    if code in _PERMISSION_CODES:
+        return "permissions"
+    if code in _ENDPOINT_CODES:
+        return "endpoint"
+    text = " ".join(str(error.message).lower().split())
+    if code == "ResourceNotFoundException":
+        if "user pool" in text and "user pool client" not in text:
+            return "user pool"
+        if "GroupName" in shared:
+            return "group"
+    if code in ("InvalidParameterException", "ValidationException") and "userpoolid" in text:
+        return "user pool"
+    return None
+
+
+def classify(error: BaseException, *, shared: Collection[str] = ()) -> ErrorScope:
+    """``"job"`` when ``error`` concerns the whole job (see :func:`job_cause`), else ``"row"``. Pure."""
+    return "row" if job_cause(error, shared=shared) is None else "job"
+
+
+class _Abandoned(Exception):
+    """Raised inside a row's settling when the job has stopped: the row is left for a rerun."""
+
+
+class _EndpointWatch:
+    """Tells when the endpoint stopped answering: at least ``_UNREACHABLE_FAILURES`` attempts in a row with
+    no HTTP answer, spanning ``_UNREACHABLE_AFTER`` seconds since the first of them (or the last answer)."""
+
+    __slots__ = ("_since", "_failures", "_last_answer")
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._failures = 0
+        self._last_answer = float("-inf")
+
+    def answered(self) -> None:
+        self._since, self._failures, self._last_answer = None, 0, time.monotonic()
+
+    def failed(self, started: float) -> bool:
+        """Count an attempt started at ``started`` (monotonic) that got no answer; True: unreachable."""
+        if self._since is None:
+            self._since = max(started, self._last_answer)
+        self._failures += 1
+        return (
+            self._failures >= _UNREACHABLE_FAILURES and time.monotonic() - self._since >= _UNREACHABLE_AFTER
+        )
+
+
 # ----- the client the bulk layer sends with ---------------------------------------------------------------
 _BULK_PACERS: weakref.WeakKeyDictionary[Any, QuotaPacer] = weakref.WeakKeyDictionary()
 
@@ -243,6 +369,10 @@ _DONE = object()
 class BulkJob:
     """One bulk run. ``await job`` runs it and returns the :class:`BulkReport`; ``job.results()`` runs it
     and yields each :class:`Outcome` as it is settled (``job.report`` holds the counts). A job runs once.
+
+    An error that concerns the whole job (:func:`job_cause`) stops it: no new row is started, calls in
+    flight get ``_ABORT_GRACE`` seconds, and ``await job`` (or ``results()``, after the outcomes settled so
+    far) raises :class:`~aiocognito.BulkJobAborted`. Rows not settled get no outcome.
     """
 
     def __init__(
@@ -278,6 +408,9 @@ class BulkJob:
         self._clock = clock
         self._started = False
         self.report = BulkReport(kind.operation, max_failures=max_failures)
+        self._abort: BulkJobAborted | None = None
+        self._stop: asyncio.Event | None = None
+        self._watch = _EndpointWatch()
 
     def __repr__(self) -> str:
         return f"<BulkJob {self._kind.operation} concurrency={self.concurrency} {self.report.summary()}>"
@@ -327,9 +460,16 @@ class BulkJob:
         if self._started:
             raise RuntimeError("a BulkJob runs once")
         self._started = True
-        view = _bulk_view(self._client)
         report = self.report
         report.started = time.monotonic()
+        try:
+            check_user_pool_id(self._pool)
+        except ParamValidationError as error:
+            report.finished = time.monotonic()
+            raise BulkJobAborted(self._kind.operation, "user pool", error, report) from None
+        view = _bulk_view(self._client)
+        self._stop = asyncio.Event()
+        defaults = frozenset(self._defaults)
         rows = _aiter_rows(self._rows)
         pull = asyncio.Lock()
         counter = 0
@@ -337,15 +477,27 @@ class BulkJob:
 
         async def worker() -> None:
             nonlocal counter, last_progress
-            while True:
+            while self._abort is None:
                 async with pull:
+                    if self._abort is not None:
+                        return
                     try:
                         row = await rows.__anext__()
                     except StopAsyncIteration:
                         return
                     index = counter
                     counter += 1
-                outcome = await self._settle(view, index, row)
+                try:
+                    outcome = await self._settle(view, index, row)
+                except _Abandoned:
+                    return
+                if outcome.status == "failed" and outcome.error is not None:
+                    # the parameters this row takes from the job's defaults are the ones all rows share
+                    shared = defaults - row.keys() if isinstance(row, Mapping) else defaults
+                    cause = job_cause(outcome.error, shared=shared)
+                    if cause is not None:
+                        self._trip(cause, outcome.error)
+                        return
                 del row
                 report.record(outcome)
                 await _call_back(self._on_result, outcome)
@@ -359,18 +511,62 @@ class BulkJob:
 
         tasks = [asyncio.ensure_future(worker()) for _ in range(self.concurrency)]
         try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+            await self._join(tasks, self._stop)
         finally:
             report.finished = time.monotonic()
             aclose = getattr(rows, "aclose", None)
             if aclose is not None:
                 await aclose()
         await _call_back(self._on_progress, report)
+        if self._abort is not None:
+            raise self._abort from self._abort.cause
+
+    @staticmethod
+    async def _join(tasks: Iterable[asyncio.Future[None]], stop: asyncio.Event) -> None:
+        """Wait for the workers; raise the first worker's exception. Once the job stops, the workers still
+        busy get ``_ABORT_GRACE`` seconds, then are cancelled."""
+        pending: set[asyncio.Future[Any]] = set(tasks)
+        stopped = asyncio.ensure_future(stop.wait())
+        deadline: float | None = None
+        try:
+            while pending:
+                if deadline is None and stopped.done():
+                    deadline = time.monotonic() + _ABORT_GRACE
+                timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+                waiting = pending if stopped.done() else pending | {stopped}
+                done, _ = await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                if not done:
+                    break  # the grace is over
+                for task in done - {stopped}:
+                    pending.discard(task)
+                    failure = None if task.cancelled() else task.exception()
+                    if failure is not None:
+                        raise failure
+        finally:
+            stopped.cancel()
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(stopped, *pending, return_exceptions=True)
+
+    def _trip(self, reason: str, error: CognitoError) -> None:
+        """Stop the job on ``error``, which concerns all of it (the first such error wins)."""
+        if self._abort is None:
+            self._abort = BulkJobAborted(self._kind.operation, reason, error, self.report)
+            if self._stop is not None:
+                self._stop.set()
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait before a row's next attempt; raise _Abandoned when the job stops (before or during the wait)."""
+        stop = self._stop
+        if stop is None:
+            await asyncio.sleep(seconds)
+        elif not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), seconds)
+            except asyncio.TimeoutError:
+                pass
+        if self._abort is not None:
+            raise _Abandoned
 
     # ----- one row -----
     def _params(self, row: Row) -> dict[str, Any]:
@@ -402,13 +598,21 @@ class BulkJob:
         secrets = [str(v) for k, v in params.items() if _is_secret_key(k) and v]
         ambiguous_since: datetime | None = None
         attempt = throttles = 0
+        watch = self._watch
         while True:
             attempt += 1
             sent_at = self._clock()
+            started = time.monotonic()
             try:
                 await view.call(kind.operation, **params)
+                watch.answered()
                 return Outcome(index, username, "succeeded", None, attempt)
             except CognitoError as error:
+                if not isinstance(error, TransportError):
+                    watch.answered()
+                elif watch.failed(started):
+                    self._trip("endpoint", _scrub(error, secrets))
+                    raise _Abandoned from None
                 code = getattr(error, "code", None)
                 if code in kind.already or code in kind.done_if_ambiguous:
                     status: Status | None
@@ -428,7 +632,7 @@ class BulkJob:
                     # The user vanished between the two calls: create it again, within the row's budget.
                     if attempt >= self._max_attempts:
                         return Outcome(index, username, "failed", _scrub(error, secrets), attempt)
-                    await asyncio.sleep(self._backoff(attempt))
+                    await self._pause(self._backoff(attempt))
                     continue
                 kind_of_failure = failure_kind(error)
                 if is_throttle(error):
@@ -438,13 +642,13 @@ class BulkJob:
                     if throttles > _MAX_THROTTLES:
                         return Outcome(index, username, "failed", _scrub(error, secrets), attempt)
                     attempt -= 1
-                    await asyncio.sleep(self._backoff(min(throttles, 4)))
+                    await self._pause(self._backoff(min(throttles, 4)))
                     continue
                 if kind_of_failure is None or attempt >= self._max_attempts:
                     return Outcome(index, username, "failed", _scrub(error, secrets), attempt)
                 if kind_of_failure == "ambiguous" and ambiguous_since is None:
                     ambiguous_since = sent_at
-                await asyncio.sleep(self._backoff(attempt))
+                await self._pause(self._backoff(attempt))
 
     async def _created_by_us(
         self, view: CognitoClient, params: dict[str, Any], since: datetime
@@ -465,7 +669,7 @@ class BulkJob:
                     return None
                 if failure_kind(error) is None or attempt >= self._max_attempts:
                     raise
-                await asyncio.sleep(self._backoff(attempt))
+                await self._pause(self._backoff(attempt))
         created = user.get("UserCreateDate")
         if not isinstance(created, datetime) or created < since - CREATED_SKEW:
             return "already"

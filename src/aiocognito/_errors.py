@@ -12,6 +12,7 @@
     ├── ResponseParseError          the server's answer is not what the protocol allows (status + excerpt)
     ├── ProtocolError               the server's values break the auth protocol (bad SRP_B, u == 0, ...)
     ├── PaginationError             a listing sent back the same page token twice
+    ├── BulkJobAborted              a bulk job stopped on an error that concerns the whole job (``.cause``)
     ├── ServiceError                Cognito answered with an error code (``.code``, ``.response``)
     │   └── one class per modeled code, named exactly as the service names it (see ``errors``)
     ├── SignInError                 the sign-in cannot go on
@@ -42,6 +43,7 @@ __all__ = [
     "ResponseParseError",
     "ProtocolError",
     "PaginationError",
+    "BulkJobAborted",
     "ServiceError",
     "SignInError",
     "SessionExpiredError",
@@ -133,6 +135,40 @@ class ProtocolError(CognitoError):
 
 class PaginationError(CognitoError):
     """A paginated listing cannot go on (the server sent back a token it had already sent)."""
+
+
+class BulkJobAborted(CognitoError):
+    """A bulk job (:mod:`aiocognito.bulk`) stopped early on an error that concerns the whole job.
+
+    ``cause`` is that error (a :class:`CredentialsError`, the service's ``UnrecognizedClientException`` or
+    ``ResourceNotFoundException`` for the user pool, the :class:`TransportError` of an unreachable
+    endpoint, ...); ``reason`` says what it is about (``"credentials"``, ``"permissions"``, ``"user pool"``,
+    ``"group"``, ``"endpoint"`` or ``"configuration"``); ``report`` is the job's report so far (a
+    ``BulkReport``). Rows that were not settled have no outcome: they were neither done nor failed, and a
+    rerun of the same rows picks them up.
+    """
+
+    def __init__(self, operation: str, reason: str, cause: CognitoError, report: Any = None) -> None:
+        self.operation = operation
+        self.reason = reason
+        self.cause = cause
+        self.report = report
+        if isinstance(cause, ServiceError):
+            detail = f"{cause.code}: {cause.message}" if cause.message else cause.code
+        else:
+            detail = f"{type(cause).__name__}: {cause}"
+        what = _ABORT_REASONS.get(reason, reason)
+        super().__init__(f"{operation} job stopped ({what}): " + " ".join(detail.split()))
+
+
+_ABORT_REASONS = {
+    "credentials": "AWS credentials missing or refused",
+    "permissions": "access denied",
+    "user pool": "user pool not usable",
+    "group": "group not found",
+    "endpoint": "endpoint unreachable",
+    "configuration": "configuration error",
+}
 
 
 class ServiceError(CognitoError):

@@ -36,15 +36,37 @@ How each row is settled:
   attempt set that very password). The other operations are idempotent in Cognito and never report
   ``already``.
 
+Errors that concern the whole job stop it, within seconds, instead of failing every row:
+
+* no AWS credentials, or credentials the service refuses (``CredentialsError``,
+  ``UnrecognizedClientException``, ``InvalidSignatureException``, ``ExpiredTokenException``, ...), and
+  ``AccessDeniedException``;
+* an unknown or malformed user pool (``ResourceNotFoundException`` about the user pool, not a user; a
+  ``user_pool_id`` that is not shaped like one is refused before anything is sent);
+* a group that every row names (``group_name=``) and that does not exist;
+* an unreachable endpoint: a row whose retries all ended without an answer (refused connections, DNS
+  failures, timeouts), or 3 attempts in a row over 3 seconds with no answer from the endpoint at all;
+* a configuration error (``ConfigurationError``, such as a closed client).
+
+The job then starts no new row; calls in flight get a second to finish (and are counted), then are
+cancelled; and ``await job`` (or ``job.results()``, after the outcomes settled so far) raises
+:class:`BulkJobAborted` with ``.cause`` (the typed error), ``.reason`` (``"credentials"``,
+``"permissions"``, ``"user pool"``, ``"group"``, ``"endpoint"`` or ``"configuration"``) and ``.report``.
+Rows that were not settled have no outcome: they are not counted as failed, and running the job again over
+the same rows settles them (a create that took effect just before the stop then counts as ``already``).
+:func:`classify` is the rule (pure: an error, and the parameters all rows share, give ``"row"`` or
+``"job"``); :func:`job_cause` gives the reason. Every other error stays with its row.
+
 Failures are kept in the report up to ``max_failures`` (the rest are only counted). Secrets in rows
 (passwords) never appear in a report, an outcome or a kept error: an error whose text contains one is
 rewritten with ``<redacted>`` in its place.
 
 Where things live: this module holds the job functions, the table of how each operation settles a row
 (``_CREATE``, ``_DELETE``, ...) and the CSV reader (:func:`rows_from_csv`). The worker pool, the settling
-of one row with its retries, the secret scrubbing and the result types (:class:`Outcome`,
-:class:`BulkReport`, :class:`BulkJob`) are in the private module ``aiocognito._bulk_engine`` and are
-re-exported here: import them from ``aiocognito.bulk``.
+of one row with its retries, the rule that stops a job, the secret scrubbing and the result types
+(:class:`Outcome`, :class:`BulkReport`, :class:`BulkJob`) are in the private module
+``aiocognito._bulk_engine`` and are re-exported here: import them from ``aiocognito.bulk``.
+:class:`BulkJobAborted` is also ``aiocognito.errors.BulkJobAborted``.
 """
 
 from __future__ import annotations
@@ -55,19 +77,21 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import TypedDict, Unpack
 
-from ._bulk_engine import CREATED_SKEW, BulkJob, BulkReport, Kind, Outcome, Status
+from ._bulk_engine import CREATED_SKEW, BulkJob, BulkReport, Kind, Outcome, Status, classify, job_cause
 
 # The types of rows and callbacks, re-exported so that ``aiocognito.bulk.Rows`` & co. keep working.
 from ._bulk_engine import ProgressCallback as ProgressCallback
 from ._bulk_engine import ResultCallback as ResultCallback
 from ._bulk_engine import Row as Row
 from ._bulk_engine import Rows as Rows
+from ._errors import BulkJobAborted
 
 if TYPE_CHECKING:
     from ._wire.client import CognitoClient
 
 __all__ = [
     "BulkJob",
+    "BulkJobAborted",
     "BulkReport",
     "Outcome",
     "Status",
@@ -81,6 +105,8 @@ __all__ = [
     "enable_users",
     "set_passwords",
     "rows_from_csv",
+    "classify",
+    "job_cause",
 ]
 
 

@@ -27,11 +27,11 @@ from .._errors import (
     TransportError,
     redact,
 )
-from .credentials import CredentialSource, resolve_region
+from .credentials import CredentialSource, resolve_endpoint, resolve_region
 from .error_codes import ERROR_CLASSES
 from .model import OperationSpec, PaginatedSpec, check_params, convert_output, encode_body
 from .operations import OPERATIONS, OperationsMixin
-from .paginate import Paginator
+from .paginate import PageCursor, Paginator
 from .retry import RetryPolicy, is_throttle, retry_delay
 from .signing import SigV4Signer
 from .transport import AiohttpTransport, RawResponse, Timeout, Transport
@@ -134,8 +134,12 @@ class CognitoClient(OperationsMixin):
     """An asyncio client for Amazon Cognito user pools (``cognito-idp``).
 
     Args:
-        region: AWS region; default from AWS_REGION/AWS_DEFAULT_REGION or the shared config.
-        endpoint_url: a custom endpoint (a local pool, moto, a VPC endpoint). Excludes ``use_fips``.
+        region: AWS region; default from AWS_REGION/AWS_DEFAULT_REGION or the shared config. Whatever its
+            source, a value that is not shaped like a region name raises ParamValidationError naming it.
+        endpoint_url: a custom endpoint (a local pool, moto, a VPC endpoint): an absolute http(s) URL, else
+            ParamValidationError. Default: ``$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER``, then
+            ``$AWS_ENDPOINT_URL`` (as boto3; off with ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true``), else the
+            region's endpoint. Excludes ``use_fips``.
         use_fips: use the FIPS endpoint ``cognito-idp-fips.{region}.amazonaws.com``.
         credentials: explicit AWS credentials (see ``CredentialSource``); default: the standard chain,
             loaded on the first signed call. Unsigned (public) operations never need them.
@@ -171,10 +175,11 @@ class CognitoClient(OperationsMixin):
     ) -> None:
         if endpoint_url and use_fips:
             raise ConfigurationError("endpoint_url cannot be combined with use_fips")
+        if not use_fips:  # the AWS SDKs' endpoint variables apply too (a local pool, a VPC endpoint)
+            endpoint_url = resolve_endpoint(endpoint_url)
+        # Checked to have a region's shape (check_region), wherever it came from: it goes into the host name.
         self.region: str = resolve_region(region, profile, endpoint_url)
         self.endpoint_url: str = (endpoint_url or endpoint_for(self.region, use_fips=use_fips)).rstrip("/")
-        if not self.endpoint_url.startswith(("http://", "https://")):
-            raise ConfigurationError("endpoint_url must start with http:// or https://")
         self._url = self.endpoint_url + "/"
         self._host = self.endpoint_url.split("://", 1)[1].split("/", 1)[0]
         self.retry_policy = RetryPolicy.of(retries)
@@ -289,6 +294,9 @@ class CognitoClient(OperationsMixin):
 
     def _paginate(self, spec: PaginatedSpec, params: dict[str, Any]) -> Paginator[Any]:
         op = OPERATIONS[spec.operation]
+        first = PageCursor(spec, params).next_request()
+        if first is not None:
+            check_params(op, first)  # a missing or mistyped parameter fails here, not at the first page
 
         async def fetch(request: dict[str, Any]) -> dict[str, Any]:
             return await self._invoke(op, request)  # type: ignore[no-any-return]

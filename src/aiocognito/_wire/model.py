@@ -16,7 +16,15 @@ from typing import Any
 
 from .._errors import ParamValidationError
 
-__all__ = ["OperationSpec", "PaginatedSpec", "check_params", "encode_body", "convert_output"]
+__all__ = [
+    "MISSING",
+    "OperationSpec",
+    "PaginatedSpec",
+    "check_params",
+    "convert_output",
+    "defer_required",
+    "encode_body",
+]
 
 _KIND_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -59,19 +67,59 @@ class PaginatedSpec:
     max_limit: int | None = None
 
 
+class _Missing:
+    """The run-time default of a required parameter that the caller left out (see :func:`defer_required`)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+#: What a generated method receives for a required parameter the caller did not pass. Typed ``Any`` so that
+#: it can stand in for any parameter type; it never reaches the wire (``check_params`` reports it missing).
+MISSING: Any = _Missing()
+
+
+def defer_required(cls: type) -> None:
+    """Let every required keyword-only parameter of ``cls``'s methods default to :data:`MISSING` at run time.
+
+    The generated methods declare required parameters without a default, so type checkers (which read the
+    source) keep them required. Python would then raise ``TypeError`` for a missing one before the call
+    reaches :func:`check_params`; with ``MISSING`` as the run-time default (set here, on the function's
+    ``__kwdefaults__``), the call goes on and ``check_params`` raises ParamValidationError naming it.
+    """
+    for value in vars(cls).values():
+        code = getattr(value, "__code__", None)
+        if code is None:
+            continue
+        first = code.co_argcount
+        names = code.co_varnames[first : first + code.co_kwonlyargcount]
+        given: dict[str, Any] = value.__kwdefaults__ or {}
+        if len(given) < len(names):
+            value.__kwdefaults__ = {name: given.get(name, MISSING) for name in names}
+
+
 def check_params(spec: OperationSpec, params: Mapping[str, Any]) -> None:
-    """Raise ParamValidationError naming every required parameter that is None and every wrong basic type."""
+    """Raise ParamValidationError naming every required parameter that is missing (None or left out) and
+    every unknown parameter or wrong basic type."""
     problems: list[str] = []
     for name in spec.required:
-        if params.get(name) is None:
+        value = params.get(name)
+        if value is None or value is MISSING:
             problems.append(f"missing required parameter {name}")
     kinds = spec.kinds
     for name, value in params.items():
         kind = kinds.get(name)
         if kind is None:
             problems.append(f"unknown parameter {name}")
-        elif value is not None and (
-            not isinstance(value, _KIND_TYPES[kind]) or (kind in ("int", "float") and isinstance(value, bool))
+        elif (
+            value is not None
+            and value is not MISSING
+            and (
+                not isinstance(value, _KIND_TYPES[kind])
+                or (kind in ("int", "float") and isinstance(value, bool))
+            )
         ):
             problems.append(f"parameter {name} must be {kind}, got {type(value).__name__}")
     if problems:

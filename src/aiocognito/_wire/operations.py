@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .model import OperationSpec, PaginatedSpec
+from .model import OperationSpec, PaginatedSpec, defer_required
 from .paginate import Paginator
 
 if TYPE_CHECKING:
@@ -5175,3 +5175,8 @@ class OperationsMixin:
         if MaxResults is not None:
             params['MaxResults'] = MaxResults
         return self._paginate(PAGINATED['list_all_web_authn_credentials'], params)
+
+
+# Required parameters have no default above, so type checkers keep them required. At run time they
+# default to model.MISSING: leaving one out raises ParamValidationError naming it, not TypeError.
+defer_required(OperationsMixin)

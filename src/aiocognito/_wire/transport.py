@@ -8,6 +8,7 @@ tests may pass their own.
 from __future__ import annotations
 
 import asyncio
+import socket
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
@@ -100,6 +101,12 @@ class AiohttpTransport:
                 return RawResponse(resp.status, resp.headers, data)
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             # The connection was never made: the request did not leave this machine.
+            if _is_dns_failure(exc):
+                raise ConnectionFailedError(
+                    f"cannot resolve the host name of {_origin(url)} (DNS lookup failed): "
+                    "check the region and the endpoint URL",
+                    before_send=True,
+                ) from exc
             raise ConnectionFailedError(
                 f"cannot connect to {_origin(url)}: {type(exc).__name__}", before_send=True
             ) from exc
@@ -116,6 +123,13 @@ class AiohttpTransport:
         self._closed = True
         if self._owner and self._session is not None and not self._session.closed:
             await self._session.close()
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (aiohttp >= 3.10 has its own class for it)."""
+    if type(exc).__name__ == "ClientConnectorDNSError":
+        return True
+    return isinstance(getattr(exc, "os_error", None), socket.gaierror)
 
 
 def _origin(url: str) -> str:

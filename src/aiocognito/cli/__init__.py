@@ -1,8 +1,12 @@
-"""The ``aiocognito`` command: sign in, list/export/import/delete users, add users to groups, a local pool.
+"""The ``aiocognito`` command: sign in; create pools, app clients, groups and users; list, export, import and
+delete users; add users to groups; serve a local user pool (seeded from a JSON file) and run the demo.
 
-Every subcommand takes ``--endpoint-url``, ``--region``, ``--profile`` and ``--debug``; the listing
-commands take ``--output json|table|csv``. Errors print one line (``aiocognito: error: ...``) and exit
-non-zero; ``--debug`` shows the traceback and aiocognito's debug log instead.
+The commands that call Cognito take ``--endpoint-url`` (default: the AWS SDKs' variables
+``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` / ``AWS_ENDPOINT_URL``), ``--region``, ``--profile`` and
+``--debug``; ``local`` and ``demo`` take only what applies to them. The listing commands take ``--output
+json|table|csv``, the create commands ``--output text|json`` (text: the new ids on one line). Errors print
+one line (``aiocognito: error: ...``) and exit non-zero; ``--debug`` shows the traceback and aiocognito's
+debug log instead.
 
 Exit codes: 0 done, 1 an error, 2 bad usage, 3 a bulk command finished but some rows failed, 130 interrupted.
 
@@ -12,12 +16,14 @@ input when it is not a terminal (scripts and tests feed the answers that way).
 Where things live (each module imports only the ones listed after it; none imports this package):
 
 * ``_main``: the argument parser (every subcommand's options), :func:`main`, errors to one line and exit codes.
-* ``signin``: ``sign-in`` and answering its challenges from the terminal.
+* ``signin``: ``sign-in [USERNAME]`` and answering its challenges from the terminal.
+* ``pools``: ``pools create|list``, ``clients create|list`` and ``users create`` (make things, print ids).
 * ``users``: ``users list``, ``export``, ``import`` (resumable) and ``delete``.
-* ``groups``: ``groups add-users``.
-* ``local``: ``local`` and ``demo`` (the only commands that import :mod:`aiocognito.testing` and moto).
+* ``groups``: ``groups create`` and ``groups add-users``.
+* ``local``: ``local`` (with ``--seed``, through :mod:`aiocognito.testing._seed`) and ``demo``: the only
+  commands that import :mod:`aiocognito.testing` and moto.
 * ``_bulk_run``: running a bulk job: usernames from ``--username``/FILE, progress bar, result lines, summary.
-* ``_common``: exit codes, :class:`CliError`, prompts, JSON output, building the client.
+* ``_common``: exit codes, :class:`CliError`, prompts, JSON output, the endpoint, building the client.
 
 The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk` and
 :mod:`aiocognito.testing` are imported inside the handlers that use them, never at module level.

@@ -1,6 +1,10 @@
 """Running a bulk job from the command line (``users import``/``delete``, ``groups add-users``): the users
 named by ``--username``/FILE, the progress bar, result-file lines, and the summary with its exit code.
 
+A job that stops on an error concerning all of it (:class:`~aiocognito.BulkJobAborted`: no credentials,
+an unknown user pool, an unreachable endpoint, ...) ends the command with exit status 1 and one line on
+standard error naming the cause; the rows it did not settle are left for a rerun of the same command.
+
 The jobs themselves are :mod:`aiocognito.bulk`'s, imported by the command modules when a command runs.
 """
 
@@ -15,7 +19,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ._common import EXIT_OK, EXIT_ROWS_FAILED, dumps
+from .._errors import BulkJobAborted
+from ._common import EXIT_OK, EXIT_ROWS_FAILED, CliError, dumps
 
 if TYPE_CHECKING:
     from ..bulk import BulkJob, BulkReport, Outcome
@@ -86,15 +91,34 @@ def _outcome_record(outcome: Outcome) -> dict[str, Any]:
 
 
 async def run_bulk(
-    job: BulkJob, *, total: int | None, result_out: IO[str] | None, progress: bool
+    job: BulkJob,
+    *,
+    total: int | None,
+    result_out: IO[str] | None,
+    progress: bool,
+    rerun: str = "run the same command again to do the rest",
 ) -> BulkReport:
-    """Run ``job``, writing a JSON line per outcome to ``result_out`` and drawing the progress bar."""
+    """Run ``job``, writing a JSON line per outcome to ``result_out`` and drawing the progress bar.
+
+    Raises:
+        CliError: the job stopped on an error that concerns all of it; the message names the cause, how many
+            rows were settled, and (``rerun``) what to do once the cause is fixed.
+    """
     bar = ProgressBar(total, sys.stderr) if progress else None
-    async for outcome in job.results():
-        if result_out is not None:
-            result_out.write(dumps(_outcome_record(outcome)) + "\n")
+    try:
+        async for outcome in job.results():
+            if result_out is not None:
+                result_out.write(dumps(_outcome_record(outcome)) + "\n")
+            if bar is not None:
+                bar.update(job.report)
+    except BulkJobAborted as stopped:
         if bar is not None:
-            bar.update(job.report)
+            bar.update(job.report, final=True)
+        settled = job.report.processed
+        raise CliError(
+            f"{str(stopped).rstrip('.')}. {settled} row{'' if settled == 1 else 's'} settled before it stopped; "
+            f"fix the cause and {rerun}"
+        ) from stopped
     if bar is not None:
         bar.update(job.report, final=True)
     return job.report

@@ -1,4 +1,10 @@
-"""``aiocognito local`` (serve a local user pool) and ``aiocognito demo`` (the sign-in journey against one).
+"""``aiocognito local`` (serve a local user pool, optionally seeded) and ``aiocognito demo`` (the sign-in
+journey against one).
+
+``local`` checks the seed file before anything starts, starts the pool, creates what the seed describes,
+writes the ids (``--seed-output``), then prints a banner: where the pool listens, the region and credentials
+to use (any are accepted), the variables that point the CLI and the AWS SDKs at it, and the seeded ids. It
+serves until Ctrl-C or SIGTERM, then stops cleanly (exit code 0); its data lives in memory only.
 
 :mod:`aiocognito.testing` (and with it moto) is imported only when one of these commands runs, and only
 then is the 'local' extra needed.
@@ -7,18 +13,126 @@ then is the 'local' extra needed.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from .._wire.credentials import ENDPOINT_VARIABLES
 from ._common import EXIT_OK, CliError
+
+if TYPE_CHECKING:
+    from ..testing._seed import SeedResult
+
+#: What the banner suggests exporting as credentials: the local pool accepts any (it checks no signature).
+BANNER_CREDENTIALS = ("local", "local")
+
+
+def banner(
+    endpoint_url: str, region: str, seeded: SeedResult | None = None, ids_file: str | None = None
+) -> str:
+    """What ``aiocognito local`` prints once the pool is ready (its last line starts with ``Ready``)."""
+    key, secret = BANNER_CREDENTIALS
+    lines = [
+        f"aiocognito local user pool listening on {endpoint_url} (Ctrl-C to stop)",
+        "",
+        f"  endpoint URL  {endpoint_url}",
+        f"  region        {region}",
+        "  credentials   any: the local pool checks no signature (sign-in and other public calls need none)",
+        "",
+        "Point the aiocognito CLI (and the AWS CLI and SDKs) at it from a shell:",
+        f"  export {ENDPOINT_VARIABLES[0]}={endpoint_url}",
+        f"  export AWS_REGION={region}",
+        f"  export AWS_ACCESS_KEY_ID={key} AWS_SECRET_ACCESS_KEY={secret}",
+        f"or give each command --endpoint-url {endpoint_url} --region {region}.",
+        f'From Python: CognitoClient(region="{region}", endpoint_url="{endpoint_url}", '
+        f'credentials=("{key}", "{secret}"))',
+    ]
+    if seeded is not None:
+        lines += ["", f"Seeded from {seeded.source}:"]
+        for pool in seeded.pools:
+            lines.append(f"  pool {pool.name!r}: {pool.user_pool_id}")
+            for client in pool.clients:
+                secret_text = f"secret {client.client_secret}" if client.client_secret else "no secret"
+                lines.append(f"    client {client.name!r}: {client.client_id} ({secret_text})")
+            if pool.groups:
+                lines.append(f"    groups: {', '.join(pool.groups)}")
+            for user in pool.users:
+                shown = user.name if user.username == user.name else f"{user.name} ({user.username})"
+                lines.append(f"    user {shown}: {user.status}")
+        if ids_file:
+            lines.append(f"  (the ids are in {ids_file})")
+    lines += ["", "Ready: the data lives in memory and is gone when the pool stops."]
+    return "\n".join(lines)
+
+
+def _write_json(path: str, value: object) -> None:
+    """Write ``value`` whole or not at all (a script waiting for the file never reads half of it)."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    partial.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
+    os.replace(partial, target)
+
+
+async def _until_stopped() -> None:
+    """Wait for Ctrl-C (SIGINT) or SIGTERM."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop.set)
+            installed.append(number)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # no signal handlers here (Windows): Ctrl-C still ends the command
+    try:
+        await stop.wait()
+    finally:
+        for number in installed:
+            loop.remove_signal_handler(number)
 
 
 async def cmd_local(args: argparse.Namespace) -> int:
+    from ..testing._seed import SeedError, apply_seed, load_seed
+
     try:
-        from ..testing import serve
+        seed = load_seed(args.seed) if args.seed else None  # checked before the pool starts
+    except SeedError as exc:
+        raise CliError(str(exc)) from None
+    if args.seed_output and seed is None:
+        raise CliError("--seed-output needs --seed")
+    try:
+        from ..testing import LocalUserPool
     except ImportError as exc:
         raise CliError(
             f"the local pool needs the 'local' extra (pip install 'aiocognito[local]'): {exc}"
         ) from None
-    await serve(args.host, args.port)
+    local = LocalUserPool(args.host, args.port)
+    try:
+        try:
+            await local.start()
+        except OSError as exc:
+            raise CliError(
+                f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc} (--port picks another port)"
+            ) from None
+        seeded = None
+        if seed is not None:
+            try:
+                seeded = await apply_seed(local, seed)
+            except SeedError as exc:
+                raise CliError(str(exc)) from None
+            if args.seed_output:
+                _write_json(
+                    args.seed_output, seeded.to_json(endpoint_url=local.endpoint_url, region=local.region)
+                )
+        print(banner(local.endpoint_url, local.region, seeded, args.seed_output), flush=True)
+        await _until_stopped()
+    finally:
+        await local.close()
+    sys.stderr.write("aiocognito local: stopped\n")
     return EXIT_OK
 
 

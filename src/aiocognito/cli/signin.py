@@ -1,4 +1,6 @@
-"""``aiocognito sign-in``: sign in, answer each challenge from the terminal, print the tokens as JSON."""
+"""``aiocognito sign-in [USERNAME]``: sign in, answer the challenges from the terminal, print the tokens.
+
+The username is the positional USERNAME, or ``--username`` (the older form), or asked."""
 
 from __future__ import annotations
 
@@ -83,7 +85,9 @@ async def cmd_sign_in(args: argparse.Namespace) -> int:
     from .._signin.steps import SignedIn
     from .._signin.stores import FileDeviceStore
 
-    username = args.username or ask("Username: ").strip()
+    if args.user and args.username and args.user != args.username:
+        raise CliError(f"two usernames: {args.user!r} and --username {args.username!r}")
+    username = args.user or args.username or ask("Username: ").strip()
     client_secret = args.client_secret or os.environ.get("AIOCOGNITO_CLIENT_SECRET") or None
     store = FileDeviceStore(args.device_store or default_device_store())
     async with client_for(args) as cognito:

@@ -190,6 +190,12 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
                     total=None if total is None else max(0, total - len(done)),
                     result_out=result_out,
                     progress=progress,
+                    rerun=(
+                        "run the same command again: it resumes, skipping the users "
+                        f"{result_file} lists as done"
+                        if result_file is not None
+                        else "run the same command again (users that exist count as already done)"
+                    ),
                 )
         finally:
             if result_out is not None:

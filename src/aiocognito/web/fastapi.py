@@ -1,0 +1,191 @@
+"""FastAPI (and Starlette) integration: bearer dependencies, the sign-in and account routes, the error
+handlers. ``pip install 'aiocognito[fastapi]'``.
+
+::
+
+    from typing import Annotated
+    from fastapi import Depends, FastAPI
+    from aiocognito.web.backend import CognitoBackend, CognitoSettings
+    from aiocognito.web.bearer import CognitoClaims
+    from aiocognito.web.fastapi import CognitoAuth, cognito_router, install
+
+    backend = CognitoBackend(CognitoSettings.from_env())
+    auth = CognitoAuth(backend)
+    app = FastAPI(lifespan=backend.lifespan)           # one client and one verifier while the app runs
+    install(app)                                       # flat error bodies; 400 (no echo) for bad bodies
+    app.include_router(cognito_router(backend))        # /sign-in, /sign-in/answer, /sign-up, ...
+
+    @app.get("/admin")
+    async def admin(user: Annotated[CognitoClaims, Depends(auth.require(groups="admins"))]) -> dict:
+        return {"username": user.username}
+
+Without :func:`install`, refusals still carry their status and ``WWW-Authenticate`` header, with the body
+under FastAPI's ``"detail"``. The routes of :func:`cognito_router` never answer FastAPI's 422 (which
+echoes the input, the password included): their bodies are checked by :mod:`aiocognito.web.forms`, and
+:func:`install` turns every other route's 422 into a 400 naming fields only. In a plain Starlette app use
+:func:`cognito_routes` and ``await auth.claims(request)``.
+
+This module imports FastAPI; ``import aiocognito`` never imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPBearer
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from .._tokens.verifier import TokenVerifier
+from .backend import CognitoBackend
+from .bearer import CognitoClaims, Requirement, authenticate
+from .forms import MAX_BODY
+from .http_errors import HttpError, bad_request
+from .routes import ROUTES, Route
+
+__all__ = ["CognitoAuth", "CognitoHTTPException", "cognito_router", "cognito_routes", "install"]
+
+#: Only for the OpenAPI document (the "Authorize" button); the header is read by :class:`CognitoAuth`.
+bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT", scheme_name="CognitoBearer")
+
+
+class CognitoHTTPException(HTTPException):
+    """An :class:`~aiocognito.web.http_errors.HttpError` as FastAPI's HTTPException (``detail`` is the body)."""
+
+    def __init__(self, error: HttpError) -> None:
+        super().__init__(error.status, detail=error.body, headers=error.headers or None)
+        self.body = error.body
+
+
+def _response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+class CognitoAuth:
+    """Bearer-token dependencies: ``Depends(auth.require(groups="admins"))`` gives a route the request's
+    :class:`~aiocognito.web.bearer.CognitoClaims`, or answers 401/403/503 (see
+    :mod:`aiocognito.web.bearer`).
+
+    Args:
+        verifier: a :class:`~aiocognito.TokenVerifier` (one pool, or several with ``TokenVerifier.multi``),
+            or a :class:`~aiocognito.web.backend.CognitoBackend` (its verifier once started).
+    """
+
+    def __init__(self, verifier: TokenVerifier | CognitoBackend) -> None:
+        self._source = verifier
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        source = self._source
+        return source.verifier if isinstance(source, CognitoBackend) else source
+
+    async def claims(self, request: Request, requirement: Requirement | None = None) -> CognitoClaims:
+        """The verified claims of ``request`` (for Starlette endpoints); raises :class:`CognitoHTTPException`."""
+        try:
+            return await authenticate(self.verifier, request.headers.get("authorization"), requirement)
+        except HttpError as exc:
+            raise CognitoHTTPException(exc) from None
+
+    def require(
+        self,
+        token_use: Literal["access", "id"] = "access",
+        *,
+        groups: str | Iterable[str] | None = None,
+        scopes: str | Iterable[str] | None = None,
+    ) -> Callable[..., Awaitable[CognitoClaims]]:
+        """A dependency returning the claims of a token of ``token_use`` in any one of ``groups`` and
+        with any one of ``scopes`` (on top of the verifier's own requirements)."""
+        requirement = Requirement.of(token_use, groups=groups, scopes=scopes)
+
+        async def cognito_claims(request: Request, _scheme: Any = Depends(bearer_scheme)) -> CognitoClaims:  # noqa: B008
+            return await self.claims(request, requirement)
+
+        return cognito_claims
+
+
+async def _read_body(request: Request) -> bytes | None:
+    """The body, or None when it is larger than :data:`~aiocognito.web.forms.MAX_BODY`."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _endpoint(backend: CognitoBackend, route: Route) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        body = await _read_body(request)
+        if body is None:
+            error = bad_request("the body is too large")
+            return _response(error.status, error.body)
+        reply = await backend.handle(route, body, request.headers.get("authorization"))
+        return _response(reply.status, reply.body, dict(reply.headers))
+
+    endpoint.__name__ = route.name
+    return endpoint
+
+
+def _selected(account: bool) -> list[Route]:
+    return [route for route in ROUTES if account or not route.account]
+
+
+def cognito_router(
+    backend: CognitoBackend, *, account: bool = True, tags: Iterable[str] = ("auth",)
+) -> APIRouter:
+    """An APIRouter with the sign-in routes and (``account=True``) the account routes of
+    :mod:`aiocognito.web.routes`; mount it with ``app.include_router(router, prefix=...)``."""
+    router = APIRouter(tags=list(tags))
+    for route in _selected(account):
+        body: dict[str, Any] = {"content": {"application/json": {"schema": route.form.json_schema()}}}
+        body["required"] = bool(route.form.fields)
+        router.add_api_route(
+            route.path,
+            _endpoint(backend, route),
+            methods=[route.method],
+            name=route.name,
+            summary=route.summary,
+            response_model=None,
+            dependencies=[Depends(bearer_scheme)] if route.bearer else None,
+            openapi_extra={"requestBody": body},
+        )
+    return router
+
+
+def cognito_routes(
+    backend: CognitoBackend, *, account: bool = True, prefix: str = ""
+) -> list[StarletteRoute]:
+    """The same routes for a plain Starlette app (``Starlette(routes=[...])``)."""
+    return [
+        StarletteRoute(
+            prefix + route.path, _endpoint(backend, route), methods=[route.method], name=route.name
+        )
+        for route in _selected(account)
+    ]
+
+
+async def _cognito_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, CognitoHTTPException)
+    return _response(exc.status_code, exc.body, dict(exc.headers or {}))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    """400 naming the bad fields, without FastAPI's echo of the input (it would hold the password)."""
+    assert isinstance(exc, RequestValidationError)
+    fields = {".".join(str(p) for p in error.get("loc", ())[1:]) or "body" for error in exc.errors()}
+    error = bad_request("missing or invalid fields: " + ", ".join(sorted(fields)), fields=fields)
+    return _response(error.status, error.body)
+
+
+def install(app: Starlette, *, validation_errors: bool = True) -> None:
+    """Register the error handlers: :class:`CognitoHTTPException` as a flat ``{"error": ...}`` body, and
+    (``validation_errors``) FastAPI's 422 for request validation as a 400 that echoes no input."""
+    app.add_exception_handler(CognitoHTTPException, _cognito_error)
+    if validation_errors:
+        app.add_exception_handler(RequestValidationError, _validation_error)
