@@ -141,6 +141,6 @@ def ruff() -> list[str]:
 
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_ruff_is_clean(command: list[str]) -> None:
-    paths = ["src", "tests", "benchmarks", "examples", "scripts"]
+    paths = ["src", "tests", "benchmarks", "examples", "scripts", "conftest.py"]
     result = subprocess.run(ruff() + command + paths, cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
