@@ -1384,8 +1384,12 @@ _NO_MOTO = "for _name in ('moto', 'werkzeug', 'flask'):\n    sys.modules[_name] 
 _OLD_PYTEST_ASYNCIO = "import types\nsys.modules['pytest_asyncio'] = types.ModuleType('pytest_asyncio')\n"
 
 
-async def run_pytest(directory: Path, prelude: str, *args: str) -> tuple[int, str]:
-    """Run pytest in a subprocess after ``prelude`` (which hides modules); (exit code, output)."""
+async def run_pytest(
+    directory: Path, prelude: str, *args: str, ci: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run pytest in a subprocess after ``prelude`` (which hides modules), as a user's run (no ``CI``
+    variable unless ``ci`` sets it); (exit code, output)."""
+    ci = ci or {}
     script = f"import sys\n{prelude}import pytest\nsys.exit(pytest.main({list(args)!r}))\n"
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -1394,7 +1398,7 @@ async def run_pytest(directory: Path, prelude: str, *args: str) -> tuple[int, st
         cwd=str(directory),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env={**{k: v for k, v in os.environ.items() if k != "CI"}, "PYTHONDONTWRITEBYTECODE": "1", **ci},
     )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     return process.returncode or 0, out.decode()
@@ -1422,3 +1426,13 @@ async def test_the_fixture_skips_with_a_hint_when_an_extra_is_missing(tmp_path: 
     assert "needs aiocognito[local]" in out_moto
     assert old_asyncio == 0 and "1 skipped" in out_asyncio, out_asyncio
     assert "needs pytest-asyncio" in out_asyncio
+    # under CI=true a missing part fails the test: a skipped test proves nothing
+    on_ci, out_ci = await run_pytest(
+        tmp_path,
+        _NO_MOTO,
+        *common,
+        *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
+        "test_async_probe.py",
+        ci={"CI": "true"},
+    )
+    assert on_ci != 0 and "needs aiocognito[local]" in out_ci and "skipped" not in out_ci, out_ci
