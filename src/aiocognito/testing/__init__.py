@@ -36,6 +36,7 @@ from ._state import CustomChallenge, OutboxMessage
 if TYPE_CHECKING:
     from ..pytest_plugin import local_user_pool
     from ._pool import AppClient, LocalUserPool, serve
+    from ._seed import SeedError, apply_seed, load_seed, parse_seed
 
 __all__ = [
     "AppClient",
@@ -44,7 +45,11 @@ __all__ = [
     "FaultPlan",
     "LocalUserPool",
     "OutboxMessage",
+    "SeedError",
+    "apply_seed",
+    "load_seed",
     "local_user_pool",
+    "parse_seed",
     "serve",
 ]
 
@@ -53,6 +58,10 @@ _LAZY = {
     "AppClient": "._pool",
     "LocalUserPool": "._pool",
     "serve": "._pool",
+    "SeedError": "._seed",
+    "apply_seed": "._seed",
+    "load_seed": "._seed",
+    "parse_seed": "._seed",
     "local_user_pool": "..pytest_plugin",
 }
 
