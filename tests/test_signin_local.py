@@ -319,3 +319,49 @@ async def test_admin_password_flow(local: LocalUserPool, cognito: Any) -> None:
         await session_for(cognito, app, admin=True).sign_in(
             "lena", "Wr0ng-pass!", flow="ADMIN_USER_PASSWORD_AUTH"
         )
+
+
+async def test_a_session_carries_on_with_tokens_it_did_not_sign_in_for(
+    local: LocalUserPool, cognito: Any
+) -> None:
+    """use_tokens(): a bearer token alone serves the account calls; a whole token set also refreshes."""
+    import time
+
+    from aiocognito import TokenSet
+
+    pool_id = await local.create_user_pool()
+    app = await local.create_app_client(pool_id)
+    await local.create_user(pool_id, "otto", PASSWORD)
+    signed = signed_in(await session_for(cognito, app).sign_in("otto", PASSWORD)).tokens
+
+    bearer = TokenSet.from_access_token(
+        signed.access_token, wall_now=time.time(), monotonic_now=time.monotonic()
+    )
+    assert 0 < bearer.expires_in <= 3600 and bearer.username == "otto" and bearer.refresh_token is None
+    by_bearer = session_for(cognito, app)
+    await by_bearer.use_tokens(bearer)
+    assert await by_bearer.access_token() == signed.access_token and by_bearer.username == "otto"
+    await by_bearer.update_attributes({"given_name": "Otto"})
+    user = await cognito.admin_get_user(UserPoolId=pool_id, Username="otto")
+    assert {"Name": "given_name", "Value": "Otto"} in user["UserAttributes"]
+    with pytest.raises(SignInRequired, match="no ID token"):
+        await by_bearer.id_token()
+    with pytest.raises(SignInRequired):
+        await by_bearer.refresh()  # no refresh token came with a bearer token
+
+    whole = session_for(cognito, app)
+    await whole.use_tokens(signed)
+    assert (await whole.refresh()).access_token != signed.access_token
+
+    with pytest.raises(ValueError, match="exp"):
+        TokenSet.from_access_token(signed.access_token, wall_now=time.time() + 7200, monotonic_now=0.0)
+    nameless = TokenSet(
+        id_token="",
+        access_token="h.e30.s",
+        refresh_token=None,
+        expires_in=60,
+        received_at=0,
+        received_monotonic=0,
+    )  # a JWT whose claims are {}: no username
+    with pytest.raises(errors.ParamValidationError, match="username"):
+        await session_for(cognito, app).use_tokens(nameless)

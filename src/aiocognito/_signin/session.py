@@ -40,15 +40,16 @@ from typing import Any, TypeVar
 from .._errors import (
     CognitoError,
     ConfigurationError,
+    ParamValidationError,
     ProtocolError,
     ServiceError,
     SessionExpiredError,
-    SignInError,
     SignInRequired,
 )
 from .._tokens.token_set import TokenSet
 from .._wire.validate import check_client_id, check_user_pool_id
 from .account import AccountFlows
+from .devices import RememberedDevices
 from .events import (
     Answer,
     AssociateSoftwareToken,
@@ -62,10 +63,10 @@ from .events import (
 )
 from .flow import ErrorAction, SignInFlow
 from .refresh import refresh_request, refresh_unavailable
-from .srp import DEFAULT_EPHEMERAL_BYTES, new_device_secret
+from .srp import DEFAULT_EPHEMERAL_BYTES
 from .srp_thread import srp_executor
 from .steps import STEP_CLASSES, Challenge, SignedIn, Step
-from .stores import DeviceRecord, DeviceStore, MemoryDeviceStore, TokenStore
+from .stores import DeviceStore, MemoryDeviceStore, TokenStore
 
 __all__ = ["Session"]
 
@@ -88,7 +89,7 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Session(AccountFlows):
+class Session(AccountFlows, RememberedDevices):
     """Sign-in, tokens and devices for one user of one app client, and the account flows around sign-in
     (sign-up, password recovery, attributes, MFA settings, TOTP, deletion: see ``account.AccountFlows``).
 
@@ -359,6 +360,21 @@ class Session(AccountFlows):
         if self._token_store is not None and self._username:
             await self._token_store.delete(self._store_key(self._username))
 
+    async def use_tokens(self, tokens: TokenSet, *, username: str | None = None) -> None:
+        """Carry on with tokens this session did not sign in for (a bearer token a web request brought,
+        tokens from managed login): ``access_token()``, the account flows, refresh (when ``tokens`` has a
+        refresh token) and sign-out then work as after :meth:`sign_in`. Saved to the token store, if any.
+
+        Raises:
+            ParamValidationError: the tokens name no user and ``username`` is not given.
+        """
+        name = username or tokens.username
+        if not name:
+            raise ParamValidationError("use_tokens", ["the tokens name no user: pass username="])
+        self._tokens, self._username = tokens, name
+        self._device_key, self._new_device = tokens.device_key, None
+        await self._save_tokens()
+
     async def load(self, username: str) -> bool:
         """Restore the tokens saved for ``username`` (the identifier given to ``sign_in``) from the
         token store, so a restarted worker needs no new sign-in. Returns False when nothing is saved.
@@ -419,8 +435,15 @@ class Session(AccountFlows):
         return (await self._fresh_tokens()).access_token
 
     async def id_token(self) -> str:
-        """A valid ID token (see :meth:`access_token`)."""
-        return (await self._fresh_tokens()).id_token
+        """A valid ID token (see :meth:`access_token`).
+
+        Raises:
+            SignInRequired: as :meth:`access_token`, or the tokens came without an ID token.
+        """
+        tokens = await self._fresh_tokens()
+        if not tokens.id_token:
+            raise SignInRequired("these tokens have no ID token (an access token alone): sign in for one")
+        return tokens.id_token
 
     async def refresh(self) -> TokenSet:
         """Refresh now (joining a refresh already running) and return the new tokens.
@@ -517,82 +540,3 @@ class Session(AccountFlows):
                 await self._call(Request("RevokeToken", params))
         finally:
             await self._clear_tokens()
-
-    # -- devices ---------------------------------------------------------------------------------------
-
-    def _device_store_names(self) -> list[str]:
-        names = [self.username or "", self._username or ""]
-        return [n for n in dict.fromkeys(names) if n]
-
-    async def _forget_device_locally(self, names: list[str], *, device_key: str | None = None) -> None:
-        """Delete the stored device of each name (only records of ``device_key`` when given)."""
-        pool = self.config.user_pool_id
-        for name in dict.fromkeys(n for n in names if n):
-            if device_key is not None:
-                record = await self._devices.get(pool, name)
-                if record is None or record.device_key != device_key:
-                    continue
-            await self._devices.delete(pool, name)
-        if device_key is None or self._device_key == device_key:
-            self._device_key = None
-
-    async def remember_device(self, name: str | None = None) -> str:
-        """Confirm the device of the last sign-in (ConfirmDevice, then UpdateDeviceStatus "remembered" when
-        the pool asks the user) and store it; later sign-ins use device SRP. Returns the DeviceKey.
-
-        Raises:
-            SignInError: the last sign-in returned no NewDeviceMetadata (the pool's DeviceConfiguration is
-                not set, or the device is already remembered).
-        """
-        new = self._new_device
-        if new is None:
-            raise SignInError(
-                "no new device to remember: the last sign-in returned no NewDeviceMetadata. Either this"
-                " device is remembered already, or the user pool has no DeviceConfiguration (device tracking:"
-                " ChallengeRequiredOnNewDevice / DeviceOnlyRememberedOnUserPrompt); turn it on in the pool"
-            )
-        tokens = await self._fresh_tokens()
-        secret = new_device_secret(new.device_group_key, new.device_key, random_bytes=self._random_bytes)
-        params: dict[str, Any] = {
-            "AccessToken": tokens.access_token,
-            "DeviceKey": new.device_key,
-            "DeviceSecretVerifierConfig": secret.verifier_config(),
-        }
-        if name:
-            params["DeviceName"] = name
-        response = await self._call(Request("ConfirmDevice", params))
-        if response.get("UserConfirmationNecessary"):
-            await self._call(
-                Request(
-                    "UpdateDeviceStatus",
-                    {
-                        "AccessToken": tokens.access_token,
-                        "DeviceKey": new.device_key,
-                        "DeviceRememberedStatus": "remembered",
-                    },
-                )
-            )
-        record = DeviceRecord(new.device_key, new.device_group_key, secret.device_password)
-        for username in self._device_store_names():
-            await self._devices.put(self.config.user_pool_id, username, record)
-        self._device_key, self._new_device = new.device_key, None
-        return new.device_key
-
-    async def forget_device(self) -> None:
-        """ForgetDevice for this session's remembered device, then delete it from the device store."""
-        key = self._device_key
-        if key is None:
-            for username in self._device_store_names():
-                record = await self._devices.get(self.config.user_pool_id, username)
-                if record is not None:
-                    key = record.device_key
-                    break
-        if key is None:
-            return
-        tokens = await self._fresh_tokens()
-        try:
-            await self._call(Request("ForgetDevice", {"AccessToken": tokens.access_token, "DeviceKey": key}))
-        except ServiceError as exc:
-            if exc.code != "ResourceNotFoundException":
-                raise
-        await self._forget_device_locally(self._device_store_names())

@@ -156,6 +156,38 @@ class TokenSet:
         }
 
     @classmethod
+    def from_access_token(
+        cls,
+        access_token: str,
+        *,
+        wall_now: float,
+        monotonic_now: float,
+        id_token: str = "",
+        refresh_token: str | None = None,
+    ) -> TokenSet:
+        """A token set around an access token (a verified bearer token, say), expiring at its ``exp``.
+
+        ``id_token`` is ``""`` when there is none.
+
+        Raises:
+            ValueError: not a JWT with an ``exp`` in the future (at most a day away).
+        """
+        exp = decode_claims(access_token).get("exp")
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise ValueError("the access token has no exp")
+        lifetime = exp - int(wall_now)
+        if not 0 < lifetime <= MAX_TOKEN_LIFETIME:
+            raise ValueError("the access token's exp is not within a day from now")
+        return cls(
+            id_token=id_token,
+            access_token=access_token,
+            refresh_token=refresh_token,
+            expires_in=lifetime,
+            received_at=wall_now,
+            received_monotonic=monotonic_now,
+        )
+
+    @classmethod
     def from_dict(cls, data: Mapping[str, Any], *, wall_now: float, monotonic_now: float) -> TokenSet:
         """Rebuild a saved token set, placing its receipt time on this process's monotonic clock.
 

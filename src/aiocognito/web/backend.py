@@ -58,8 +58,6 @@ VerifierFactory = Callable[[CognitoClient], TokenVerifier]
 
 _SIGN_IN = "sign-in"
 _TOTP = "totp"
-# A rebuilt token set must stay loadable: Session.load takes lifetimes of 1 s to 1 day.
-_MAX_LIFETIME = 86_400
 
 
 @dataclass(frozen=True)
@@ -144,23 +142,6 @@ def _tokens_body(step: SignedIn) -> dict[str, Any]:
             "token_type": tokens.token_type,
         }
     }
-
-
-class _OneTokenSet:
-    """A TokenStore holding one saved token set, whatever the key: how a session is rebuilt from a
-    request's access token (``Session.load``)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data: dict[str, Any] | None = data
-
-    async def load(self, key: str) -> dict[str, Any] | None:
-        return self._data
-
-    async def save(self, key: str, data: dict[str, Any]) -> None:
-        self._data = data
-
-    async def delete(self, key: str) -> None:
-        self._data = None
 
 
 class CognitoBackend:
@@ -293,29 +274,21 @@ class CognitoBackend:
         """A session holding the request's verified access token (no refresh token, never refreshed)."""
         if user.token_use != "access":
             raise HttpError(401, "invalid_token", reason="token_use")
-        lifetime = min(max(1, user.expires_at - int(time.time())), _MAX_LIFETIME)
-        tokens = TokenSet(
-            id_token="",
-            access_token=user.token,
-            refresh_token=None,
-            expires_in=lifetime,
-            received_at=time.time(),
-            received_monotonic=time.monotonic(),
-        )
-        # Session.load's saved form (version 1): the one public way to give a Session tokens it did not get
-        # from a sign-in. A constructor taking a TokenSet would replace this.
-        saved = {"version": 1, "username": user.username, "device_key": None, "tokens": tokens.to_dict()}
+        try:
+            tokens = TokenSet.from_access_token(
+                user.token, wall_now=time.time(), monotonic_now=time.monotonic()
+            )
+        except ValueError:
+            raise HttpError(401, "invalid_token", reason="malformed") from None
         s = self.settings
         same_client = (user.user_pool_id, user.client_id) == (s.user_pool_id, s.client_id)
         session = self.client.session(
             user_pool_id=user.user_pool_id,  # the token's own pool and app client (several with multi)
             client_id=user.client_id,
             client_secret=s.client_secret if same_client else None,
-            token_store=_OneTokenSet(saved),
-            refresh_margin=0.0,
+            refresh_margin=0.0,  # no refresh token: the access token is used until it expires
         )
-        if not await session.load(user.username):
-            raise HttpError(401, "invalid_token", reason="malformed")
+        await session.use_tokens(tokens, username=user.username)
         return session
 
     async def authenticate(
