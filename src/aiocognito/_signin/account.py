@@ -35,7 +35,7 @@ from .._errors import ParamValidationError, ProtocolError, SignInError
 from .._wire.error_codes import EnableSoftwareTokenMFAException
 from .events import ClientConfig, Request
 from .parameters import SECRET_CODE, secret_hash
-from .steps import _ServerTotp
+from .steps import totp_provisioning_uri
 
 if TYPE_CHECKING:
     from .._tokens.token_set import TokenSet
@@ -137,7 +137,7 @@ class TotpEnrollment:
         """The ``otpauth://totp/...`` URI for authenticator apps; ``name`` defaults to the username."""
         if not isinstance(issuer, str) or not issuer:
             raise ParamValidationError("provisioning_uri", ["issuer must be a non-empty string"])
-        return _ServerTotp(self._secret_code).provisioning_uri(name=name or self.username, issuer_name=issuer)
+        return totp_provisioning_uri(self._secret_code, issuer=issuer, name=name or self.username)
 
     async def confirm(
         self, code: str, friendly_device_name: str | None = None, preferred: bool = True

@@ -70,6 +70,11 @@ class _ServerTotp(pyotp.TOTP):
     min_secret_length_bits = 0
 
 
+def totp_provisioning_uri(secret_code: str, *, issuer: str, name: str) -> str:
+    """The ``otpauth://totp/...`` URI authenticator apps read (as a QR code) for Cognito's TOTP secret."""
+    return _ServerTotp(secret_code).provisioning_uri(name=name, issuer_name=issuer)
+
+
 class Step:
     """What ``sign_in()``, ``respond()`` and ``resume()`` return: :class:`SignedIn` or a challenge."""
 
@@ -243,7 +248,7 @@ class TotpSetupRequired(ChallengeStep):
         """The ``otpauth://totp/...`` URI for authenticator apps; ``name`` defaults to the username."""
         if self._secret_code is None:
             raise SignInError("no TOTP secret here: call associate() first (in this process)")
-        return _ServerTotp(self._secret_code).provisioning_uri(name=name or self.username, issuer_name=issuer)
+        return totp_provisioning_uri(self._secret_code, issuer=issuer, name=name or self.username)
 
     async def respond(self, code: str, friendly_device_name: str | None = None) -> Step:
         """VerifySoftwareToken with ``code``, then answer MFA_SETUP with the Session it returned."""

@@ -109,6 +109,16 @@ def _command(
     return parser
 
 
+def _group(commands: Any, name: str, help_text: str, description: str) -> Any:
+    """A command with actions (``aiocognito NAME ACTION``): its subparsers, one per action."""
+    return _command(commands, name, help_text, description, []).add_subparsers(
+        dest=f"{name}_command",
+        metavar="ACTION",
+        required=True,
+        help=f"`aiocognito {name} ACTION --help` tells more",
+    )
+
+
 _LOCAL_EPILOG = """\
 The seed file (JSON, version 1). Only the names, usernames and passwords are required; the values shown
 are the defaults, or examples:
@@ -193,14 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_sign_in)
 
     # ----- pools and app clients
-    pools = _command(
-        commands, "pools", "create and list user pools", "Create and list user pools.", []
-    ).add_subparsers(
-        dest="pools_command",
-        metavar="ACTION",
-        required=True,
-        help="`aiocognito pools ACTION --help` tells more",
-    )
+    pools = _group(commands, "pools", "create and list user pools", "Create and list user pools.")
     p = _command(
         pools,
         "create",
@@ -233,13 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=cmd_pools_list)
 
-    clients = _command(
-        commands, "clients", "create and list app clients", "Create and list a user pool's app clients.", []
-    ).add_subparsers(
-        dest="clients_command",
-        metavar="ACTION",
-        required=True,
-        help="`aiocognito clients ACTION --help` tells more",
+    clients = _group(
+        commands, "clients", "create and list app clients", "Create and list a user pool's app clients."
     )
     p = _command(
         clients,
@@ -271,17 +269,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_clients_list)
 
     # ----- users
-    users = _command(
+    users = _group(
         commands,
         "users",
         "create, list, export, import and delete users",
         "Create, list, export, import and delete a user pool's users.",
-        [],
-    ).add_subparsers(
-        dest="users_command",
-        metavar="ACTION",
-        required=True,
-        help="`aiocognito users ACTION --help` tells more",
     )
     p = _command(
         users,
@@ -379,13 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_users_delete)
 
     # ----- groups
-    groups = _command(
-        commands, "groups", "create groups, add users to them", "Create groups and add users to them.", []
-    ).add_subparsers(
-        dest="groups_command",
-        metavar="ACTION",
-        required=True,
-        help="`aiocognito groups ACTION --help` tells more",
+    groups = _group(
+        commands, "groups", "create groups, add users to them", "Create groups and add users to them."
     )
     p = _command(
         groups,

@@ -32,7 +32,7 @@ from typing import Literal
 from aiohttp import web
 
 from .._tokens.verifier import TokenVerifier
-from .backend import CognitoBackend
+from .backend import CognitoBackend, verifier_of
 from .bearer import CognitoClaims, Requirement, authenticate
 from .http_errors import HttpError
 from .routes import ROUTES, Route
@@ -66,8 +66,7 @@ class CognitoAuth:
 
     @property
     def verifier(self) -> TokenVerifier:
-        source = self._source
-        return source.verifier if isinstance(source, CognitoBackend) else source
+        return verifier_of(self._source)
 
     async def claims(self, request: web.Request, requirement: Requirement | None = None) -> CognitoClaims:
         """The verified claims of ``request``; raises :class:`~aiocognito.web.http_errors.HttpError`."""

@@ -463,3 +463,8 @@ class CognitoBackend:
             raise
         logger.info("totp: enabled")
         return {"totp_enabled": True}
+
+
+def verifier_of(source: TokenVerifier | CognitoBackend) -> TokenVerifier:
+    """The verifier a bearer check uses: ``source`` itself, or a started backend's."""
+    return source.verifier if isinstance(source, CognitoBackend) else source

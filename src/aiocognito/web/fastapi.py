@@ -41,7 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 
 from .._tokens.verifier import TokenVerifier
-from .backend import CognitoBackend
+from .backend import CognitoBackend, verifier_of
 from .bearer import CognitoClaims, Requirement, authenticate
 from .forms import MAX_BODY
 from .http_errors import HttpError, bad_request
@@ -80,8 +80,7 @@ class CognitoAuth:
 
     @property
     def verifier(self) -> TokenVerifier:
-        source = self._source
-        return source.verifier if isinstance(source, CognitoBackend) else source
+        return verifier_of(self._source)
 
     async def claims(self, request: Request, requirement: Requirement | None = None) -> CognitoClaims:
         """The verified claims of ``request`` (for Starlette endpoints); raises :class:`CognitoHTTPException`."""
