@@ -12,11 +12,11 @@ Writes three modules under ``src/aiocognito/`` (two of them in ``_wire/``):
 
 Usage::
 
-    python scripts/generate_operations.py                        # the model copy in scripts/model/
+    python scripts/generate_operations.py                        # the model copy in src/aiocognito/testing/model/
     python scripts/generate_operations.py --model path/to/service-2.json[.gz] --paginators path/to/paginators-1.json
     python scripts/generate_operations.py --installed             # the installed botocore's model
 
-The committed ``scripts/model/`` holds the newest model known (botocore 1.44.8: 153 operations); refresh it
+The committed ``src/aiocognito/testing/model/`` (also the local pool's model) holds the newest model known (botocore 1.44.8: 153 operations); refresh it
 with ``--fetch-wheel path/to/botocore-X-py3-none-any.whl``.
 """
 
@@ -36,7 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PKG = ROOT / "src" / "aiocognito"
-MODEL_DIR = ROOT / "scripts" / "model"
+MODEL_DIR = ROOT / "src" / "aiocognito" / "testing" / "model"
 
 # Error codes of the AWS JSON protocol that Cognito may answer with although the model does not list them.
 COMMON_ERRORS = {
@@ -78,7 +78,7 @@ def load_model(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]
 
 
 def fetch_wheel(wheel: str) -> None:
-    """Copy the cognito-idp model out of a botocore wheel into scripts/model/."""
+    """Copy the cognito-idp model out of a botocore wheel into src/aiocognito/testing/model/."""
     prefix = "botocore/data/cognito-idp/2016-04-18/"
     with zipfile.ZipFile(wheel) as zf:
         for name in ("service-2.json.gz", "paginators-1.json"):

@@ -21,7 +21,7 @@ Strictness, as Cognito:
   a TOTP code is accepted once (a reused code gives ExpiredCodeException);
 * five failed password checks lock the user out (1 s, doubling, at most 15 min): "Password attempts
   exceeded";
-* a user with no password in moto is treated like an unknown user: a made-up verifier, then
+* a user with no password is treated like an unknown user: a made-up verifier, then
   "Incorrect username or password." at PASSWORD_VERIFIER (an empty password never passes).
 """
 
@@ -50,7 +50,7 @@ from ._srp_server import SrpServer
 from ._state import PoolState, SignIn
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["AuthService"]
 
@@ -66,7 +66,7 @@ _RETRYABLE_ANSWER_ERRORS = (
 
 
 class AuthService:
-    """Answers the sign-in operations from moto's users and the pool's own protocol state."""
+    """Answers the sign-in operations from the pool's users and the protocol state."""
 
     def __init__(
         self,
@@ -155,7 +155,7 @@ class AuthService:
                 return self.srp.password_verifier_challenge(
                     pool, client, user, name, a_hex, flow, admin, device_key, session=True
                 )
-            sign_in = SignIn(pool.id, client.id, user.id, user.username, admin, flow, device_key=device_key)
+            sign_in = SignIn(pool.id, client.id, user.sub, user.username, admin, flow, device_key=device_key)
             return self.custom.custom_challenge(sign_in)
         # USER_AUTH
         return self.choice.initiate(pool, client, name, auth, admin, device_key)
@@ -204,14 +204,14 @@ class AuthService:
             raise
         return result
 
-    def _check_same_user(self, pool: CognitoIdpUserPool, sign_in: SignIn, username: str) -> None:
+    def _check_same_user(self, pool: UserPool, sign_in: SignIn, username: str) -> None:
         """The answer's USERNAME must name the user the challenge was issued to."""
         if not sign_in.sub:  # simulated unknown user: only its made-up id "matches", and then fails
             if username != sign_in.username:
                 raise errors.NotAuthorizedException(INVALID_SESSION)
             return
         user = _rules.resolve_user(pool, username)
-        if user is None or user.id != sign_in.sub:
+        if user is None or user.sub != sign_in.sub:
             raise errors.NotAuthorizedException(INVALID_SESSION)
 
     # ===== after each step ================================================================================
@@ -231,7 +231,7 @@ class AuthService:
             return self.challenges.new_password_challenge(sign_in, pool, user)
         if sign_in.device_key and "device" not in sign_in.done:
             self.devices.confirmed(
-                sign_in.device_key, (pool.id, user.id)
+                sign_in.device_key, (pool.id, user.sub)
             )  # ResourceNotFoundException if unknown
             return self.sessions.issue(sign_in, "DEVICE_SRP_AUTH")
         if "mfa" not in sign_in.done and not sign_in.skip_mfa:
@@ -243,9 +243,9 @@ class AuthService:
     def _finish(
         self,
         sign_in: SignIn,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
+        pool: UserPool,
+        client: Client,
+        user: User,
     ) -> Response:
         device_key = sign_in.device_key if sign_in.device_authenticated else None
         new_device = None

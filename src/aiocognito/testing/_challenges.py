@@ -11,8 +11,6 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from moto.cognitoidp.models import CognitoIdpUserPoolAttribute, UserStatus
-
 from .. import errors
 from . import _rules
 from ._auth_types import Advance, Response
@@ -23,7 +21,7 @@ from ._sessions import ChallengeSessions
 from ._state import ChallengeState, PoolState, SignIn
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from ._records import User, UserPool
 
 __all__ = ["Challenges"]
 
@@ -51,12 +49,10 @@ class Challenges:
         return "<Challenges>"
 
     # ----- NEW_PASSWORD_REQUIRED ------------------------------------------------------------------------
-    def _required_attributes(self, pool: CognitoIdpUserPool) -> list[str]:
-        return [name for name, attr in pool.schema_attributes.items() if attr.required and name != "sub"]
+    def _required_attributes(self, pool: UserPool) -> list[str]:
+        return [name for name, attr in pool.schema().items() if attr.get("Required") and name != "sub"]
 
-    def new_password_challenge(
-        self, sign_in: SignIn, pool: CognitoIdpUserPool, user: CognitoIdpUser
-    ) -> Response:
+    def new_password_challenge(self, sign_in: SignIn, pool: UserPool, user: User) -> Response:
         attrs = _rules.attributes(user)
         missing = [n for n in self._required_attributes(pool) if not attrs.get(n)]
         shown = {k: v for k, v in attrs.items() if k != "sub"}
@@ -82,8 +78,8 @@ class Challenges:
             for k, v in responses.items()
             if k.startswith("userAttributes.")
         }
-        writable = client.extended_config.get("WriteAttributes")
-        known = set(pool.schema_attributes) | set(CognitoIdpUserPoolAttribute.STANDARD_SCHEMA)
+        writable = client.config.get("WriteAttributes")
+        known = set(pool.schema())
         required = self._required_attributes(pool)
         for name in given:
             if name not in known or name in ("sub", "email_verified", "phone_number_verified"):
@@ -101,17 +97,16 @@ class Challenges:
                 raise errors.InvalidParameterException(f"Invalid attributes given, {name} is missing")
         password = str(responses["NEW_PASSWORD"])
         _rules.check_password_policy(pool, password)
-        if given:
-            user.update_attributes([{"Name": k, "Value": v} for k, v in given.items()])
-        user.password = password
-        user.status = UserStatus.CONFIRMED
+        _rules.check_password_history(pool, user, password)
+        user.attributes.update(given)
+        user.set_password(password, self.state.now(), status="CONFIRMED")
         sign_in.done.add("new_password")
         return self.advance(sign_in)
 
     # ----- MFA ------------------------------------------------------------------------------------------
-    def mfa_step(self, sign_in: SignIn, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> Response | None:
+    def mfa_step(self, sign_in: SignIn, pool: UserPool, user: User) -> Response | None:
         """The MFA challenge the pool's setting and the user's factors call for; None when none is due."""
-        mode = str(pool.mfa_config or "OFF")
+        mode = pool.mfa_configuration
         if mode == "OFF":
             return None
         enabled = self.mfa.enabled_factors(pool, user)
@@ -134,12 +129,12 @@ class Challenges:
             raise errors.MFAMethodNotFoundException("No MFA mechanism registered in the account.")
         return self.sessions.issue(sign_in, "MFA_SETUP", {"MFAS_CAN_SETUP": json.dumps(can_setup)})
 
-    def mfa_challenge(self, sign_in: SignIn, user: CognitoIdpUser, factor: str) -> Response:
+    def mfa_challenge(self, sign_in: SignIn, user: User, factor: str) -> Response:
         if factor == "SOFTWARE_TOKEN_MFA":
             return self.sessions.issue(sign_in, "SOFTWARE_TOKEN_MFA", {"FRIENDLY_DEVICE_NAME": "TOTP device"})
         return self.code_challenge(sign_in, user, factor)
 
-    def code_challenge(self, sign_in: SignIn, user: CognitoIdpUser, challenge: str) -> Response:
+    def code_challenge(self, sign_in: SignIn, user: User, challenge: str) -> Response:
         """SMS_MFA, EMAIL_OTP or SMS_OTP: a fresh code, delivered to the outbox."""
         medium = "EMAIL" if challenge == "EMAIL_OTP" else "SMS"
         destination = _rules.attributes(user).get("email" if medium == "EMAIL" else "phone_number", "")

@@ -24,7 +24,7 @@ from ._srp_server import SrpServer
 from ._state import ChallengeState, SignIn
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["ChoiceAuth"]
 
@@ -51,8 +51,8 @@ class ChoiceAuth:
     def __repr__(self) -> str:
         return "<ChoiceAuth>"
 
-    def first_factors(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
-        policy = (pool.extended_config.get("Policies") or {}).get("SignInPolicy") or {}
+    def first_factors(self, pool: UserPool, user: User) -> list[str]:
+        policy = (pool.config.get("Policies") or {}).get("SignInPolicy") or {}
         allowed = policy.get("AllowedFirstAuthFactors") or ["PASSWORD"]
         attrs = _rules.attributes(user)
         factors: list[str] = []
@@ -66,15 +66,15 @@ class ChoiceAuth:
 
     def initiate(
         self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
+        pool: UserPool,
+        client: Client,
         name: str,
         auth: Mapping[str, Any],
         admin: bool,
         device_key: str | None,
     ) -> Response:
         """InitiateAuth with AuthFlow USER_AUTH."""
-        if str(pool.extended_config.get("UserPoolTier", "ESSENTIALS")).upper() == "LITE":
+        if str(pool.config.get("UserPoolTier", "ESSENTIALS")).upper() == "LITE":
             raise errors.FeatureUnavailableInTierException("USER_AUTH requires the Essentials tier or higher")
         user = self.lookups.find_user(pool, client, name)
         if user is None:
@@ -82,7 +82,7 @@ class ChoiceAuth:
         if not user.enabled:
             raise errors.NotAuthorizedException("User is disabled.")
         sign_in = SignIn(
-            pool.id, client.id, user.id, user.username, admin, "USER_AUTH", device_key=device_key
+            pool.id, client.id, user.sub, user.username, admin, "USER_AUTH", device_key=device_key
         )
         available = self.first_factors(pool, user)
         preferred = auth.get("PREFERRED_CHALLENGE")
@@ -95,9 +95,9 @@ class ChoiceAuth:
     def start_factor(
         self,
         sign_in: SignIn,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
+        pool: UserPool,
+        client: Client,
+        user: User,
         factor: str,
         inputs: Mapping[str, Any],
     ) -> Response:

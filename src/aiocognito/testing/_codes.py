@@ -1,8 +1,7 @@
 """Sign-up and password-recovery codes: SignUp, ConfirmSignUp, ResendConfirmationCode, ForgotPassword and
 ConfirmForgotPassword.
 
-moto accepts any confirmation code (it checks only codes that start with ``moto-confirmation-code:``) and
-has no ResendConfirmationCode. Here, as Cognito does:
+As Cognito does:
 
 * SignUp sends a 6-digit code, valid for 24 hours, when the pool verifies the user's phone number or email
   (``AutoVerifiedAttributes``; the phone number when both); ResendConfirmationCode sends a new one.
@@ -11,7 +10,7 @@ has no ResendConfirmationCode. Here, as Cognito does:
 * Only the latest code of each kind counts. A wrong code gives CodeMismatchException, an expired one
   ExpiredCodeException ("Invalid code provided, please request a code again.").
 * A code works once. A used recovery code gives ExpiredCodeException like an expired one (it is no
-  longer valid, and the message says what to do, as moto and Cognito both answer a stale code). A second
+  longer valid, and the message says what to do, as Cognito answers a stale code). A second
   ConfirmSignUp meets a confirmed user: NotAuthorizedException "User cannot be confirmed. Current status
   is CONFIRMED", Cognito's answer (the status is checked before the code).
 * A refused attempt (wrong code, a new password that breaks the policy) leaves the code usable.
@@ -19,8 +18,7 @@ has no ResendConfirmationCode. Here, as Cognito does:
 * With PreventUserExistenceErrors an unknown user gets a made-up CodeDeliveryDetails, and
   CodeMismatchException when confirming.
 
-Once checked, ConfirmSignUp and ConfirmForgotPassword go to moto (with a code moto accepts), which changes
-the user. The codes are kept in :attr:`PoolState.codes`; messages go to the outbox with the purposes
+The codes are kept in :attr:`PoolState.codes`; messages go to the outbox with the purposes
 ``SIGN_UP`` and ``FORGOT_PASSWORD``.
 """
 
@@ -30,15 +28,13 @@ import hmac
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from moto.cognitoidp.models import UserStatus
-
 from .. import errors
-from . import _rules
+from . import _rules, _users
 from ._lookups import Lookups
 from ._state import PendingCode, PoolState
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["CodeService", "SIGN_UP", "FORGOT_PASSWORD"]
 
@@ -57,9 +53,9 @@ _LEGACY_RECOVERY = (
 _Target = tuple[str, str, str]
 
 
-def verification_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Target | None:
+def verification_target(pool: UserPool, user: User) -> _Target | None:
     """Where a sign-up code goes: the phone number or email the pool verifies (phone first), or None."""
-    auto = pool.extended_config.get("AutoVerifiedAttributes") or []
+    auto = pool.config.get("AutoVerifiedAttributes") or []
     attrs = _rules.attributes(user)
     if "phone_number" in auto and attrs.get("phone_number"):
         return "SMS", "phone_number", attrs["phone_number"]
@@ -68,9 +64,9 @@ def verification_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Targ
     return None
 
 
-def recovery_target(pool: CognitoIdpUserPool, user: CognitoIdpUser) -> _Target:
+def recovery_target(pool: UserPool, user: User) -> _Target:
     """Where a password-recovery code goes, following the pool's AccountRecoverySetting."""
-    setting = pool.extended_config.get("AccountRecoverySetting") or {}
+    setting = pool.config.get("AccountRecoverySetting") or {}
     mechanisms = sorted(setting.get("RecoveryMechanisms") or _LEGACY_RECOVERY, key=lambda m: m["Priority"])
     attrs = _rules.attributes(user)
 
@@ -103,7 +99,7 @@ class CodeService:
     # ----- helpers ---------------------------------------------------------------------------------------
     def _client_and_user(
         self, params: Mapping[str, Any], *required: str
-    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser | None]:
+    ) -> tuple[UserPool, Client, User | None]:
         """Pool, client and user of a call (None: unknown, and the client hides that); SECRET_HASH checked."""
         _rules.require(params, "ClientId", "Username", *required)
         pool, client = self.lookups.client(params["ClientId"])
@@ -113,22 +109,18 @@ class CodeService:
             raise errors.UserNotFoundException(_NOT_FOUND)
         return pool, client, user
 
-    def _send_code(
-        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, purpose: str, target: _Target
-    ) -> dict[str, str]:
+    def _send_code(self, pool: UserPool, user: User, purpose: str, target: _Target) -> dict[str, str]:
         """A new code for ``purpose`` (replacing the last one), sent; returns its CodeDeliveryDetails."""
         medium, attribute, destination = target
         code = self.state.code()
-        self.state.codes[((pool.id, user.id), purpose)] = PendingCode(
+        self.state.codes[((pool.id, user.sub), purpose)] = PendingCode(
             code, self.state.now() + _LIFETIME[purpose], attribute
         )
         self.state.send(medium, destination, pool.id, user.username, purpose, code)
         return _rules.code_delivery(medium, destination)
 
-    def _check_code(
-        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, purpose: str, given: object
-    ) -> PendingCode:
-        pending = self.state.codes.get(((pool.id, user.id), purpose))
+    def _check_code(self, pool: UserPool, user: User, purpose: str, given: object) -> PendingCode:
+        pending = self.state.codes.get(((pool.id, user.sub), purpose))
         if pending is None or not hmac.compare_digest(pending.code.encode(), str(given).encode()):
             raise errors.CodeMismatchException(_MISMATCH)
         if pending.used or self.state.now() >= pending.expires_at:
@@ -143,17 +135,20 @@ class CodeService:
 
     # ----- sign-up ---------------------------------------------------------------------------------------
     def sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """SignUp: moto creates the UNCONFIRMED user; a code goes out when the pool verifies an attribute."""
+        """SignUp: a new UNCONFIRMED user; a code goes out when the pool verifies an attribute."""
         _rules.require(params, "ClientId", "Username", "Password")
         pool, client = self.lookups.client(params["ClientId"])
         _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
-        created = self.state.moto.call_json("SignUp", params, region=pool.region)
-        sub = str(created.get("UserSub"))
-        response: dict[str, Any] = {"UserConfirmed": bool(created.get("UserConfirmed")), "UserSub": sub}
-        found = self.lookups.user_by_key((pool.id, sub))
-        target = verification_target(pool, found[1]) if found else None
-        if found is not None and target is not None:
-            response["CodeDeliveryDetails"] = self._send_code(pool, found[1], SIGN_UP, target)
+        password = str(params["Password"])
+        _rules.check_password_policy(pool, password)
+        attributes = _users.attribute_map(params.get("UserAttributes") or [])
+        user = _users.create_user(
+            self.state, pool, str(params["Username"]), attributes, status="UNCONFIRMED", password=password
+        )
+        response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
+        target = verification_target(pool, user)
+        if target is not None:
+            response["CodeDeliveryDetails"] = self._send_code(pool, user, SIGN_UP, target)
         return response
 
     def resend_confirmation_code(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,15 +172,10 @@ class CodeService:
         if status != "UNCONFIRMED":
             raise errors.NotAuthorizedException(f"User cannot be confirmed. Current status is {status}")
         pending = self._check_code(pool, user, SIGN_UP, params["ConfirmationCode"])
-        forwarded = {
-            **params,
-            "ClientId": client.id,
-            "Username": user.username,
-            "ConfirmationCode": pending.code,
-        }
-        self.state.moto.call_json("ConfirmSignUp", forwarded, region=pool.region)
         pending.used = True
-        user.update_attributes([{"Name": f"{pending.attribute}_verified", "Value": "true"}])
+        user.status = "CONFIRMED"
+        user.attributes[f"{pending.attribute}_verified"] = "true"
+        user.modified = self.state.now()
         return {}
 
     # ----- password recovery -----------------------------------------------------------------------------
@@ -205,16 +195,10 @@ class CodeService:
         if user is None:
             raise errors.CodeMismatchException(_MISMATCH)
         pending = self._check_code(pool, user, FORGOT_PASSWORD, params["ConfirmationCode"])
-        _rules.check_password_policy(pool, str(params["Password"]))
-        # moto checks only codes that start with its own prefix: ours (six digits) passes as it is.
-        forwarded = {
-            **params,
-            "ClientId": client.id,
-            "Username": user.username,
-            "ConfirmationCode": pending.code,
-        }
-        self.state.moto.call_json("ConfirmForgotPassword", forwarded, region=pool.region)
+        password = str(params["Password"])
+        _rules.check_password_policy(pool, password)
+        _rules.check_password_history(pool, user, password)
         pending.used = True
-        if _rules.user_status(user) == "RESET_REQUIRED":
-            user.status = UserStatus.CONFIRMED
+        status = "CONFIRMED" if user.status in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD") else None
+        user.set_password(password, self.state.now(), status=status)
         return {}

@@ -22,7 +22,7 @@ from ._lookups import Lookups
 from ._state import Device, PoolState, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from ._records import User, UserPool
 
 __all__ = ["DeviceService", "MAX_LIST_LIMIT"]
 
@@ -44,7 +44,7 @@ class DeviceService:
         return f"<DeviceService devices={len(self.state.devices)}>"
 
     # ----- used by the sign-in ---------------------------------------------------------------------------
-    def issue(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> Device:
+    def issue(self, pool: UserPool, user: User) -> Device:
         """A new, unconfirmed device for this user (its NewDeviceMetadata)."""
         raw = self.state.random_bytes(25)
         device_key = f"{pool.region}_{uuid.UUID(bytes=raw[:16], version=4)}"
@@ -52,7 +52,7 @@ class DeviceService:
         self._seq += 1
         now = self.state.now()
         device = Device(
-            device_key, group_key, (pool.id, user.id), created_at=now, modified_at=now, seq=self._seq
+            device_key, group_key, (pool.id, user.sub), created_at=now, modified_at=now, seq=self._seq
         )
         self.state.devices[device_key] = device
         return device
@@ -68,7 +68,7 @@ class DeviceService:
     def _owner(self, params: Mapping[str, Any], *, admin: bool) -> UserKey:
         if admin:
             pool, user = self.lookups.admin_user(params)
-            return pool.id, user.id
+            return pool.id, user.sub
         _rules.require(params, "AccessToken")
         return self.lookups.token_user(params["AccessToken"])[2]
 

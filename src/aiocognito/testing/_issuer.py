@@ -3,9 +3,6 @@
 ID and access tokens are RS256 JWTs with Cognito's claims (protocol doc section 6), signed with the pool's
 keys and issued by ``{endpoint_url}/{user_pool_id}`` (the local issuer: verify them with that issuer and
 ``{endpoint_url}/{user_pool_id}/.well-known/jwks.json``). Refresh tokens are opaque random strings.
-
-Access tokens are also registered in moto's token table, so the operations the pool passes to moto
-(UpdateUserAttributes, ChangePassword, DeleteUser, ...) accept them; revoking removes them there too.
 """
 
 from __future__ import annotations
@@ -18,7 +15,7 @@ from . import _rules
 from ._state import AccessRecord, PoolState, RefreshRecord, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["TokenIssuer"]
 
@@ -45,9 +42,9 @@ class TokenIssuer:
     # ----- minting -------------------------------------------------------------------------------------
     def authentication_result(
         self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser,
+        pool: UserPool,
+        client: Client,
+        user: User,
         *,
         device_key: str | None,
         auth_time: int | None = None,
@@ -61,9 +58,9 @@ class TokenIssuer:
         auth_time = iat if auth_time is None else auth_time
         origin_jti = origin_jti or _uuid(state)
         access_seconds, id_seconds, refresh_seconds = _rules.token_lifetimes(client)
-        key: UserKey = (pool.id, user.id)
-        groups = sorted(g.group_name for g in user.groups)
-        common: dict[str, Any] = {"sub": user.id, "iss": state.issuer(pool.id), "origin_jti": origin_jti}
+        key: UserKey = (pool.id, user.sub)
+        groups = _rules.group_names(pool, user)
+        common: dict[str, Any] = {"sub": user.sub, "iss": state.issuer(pool.id), "origin_jti": origin_jti}
         event_id = _uuid(state)
         access_claims: dict[str, Any] = {
             **common,
@@ -82,7 +79,7 @@ class TokenIssuer:
         if device_key:
             access_claims["device_key"] = device_key
         id_claims: dict[str, Any] = {**common, "aud": client.id, "event_id": event_id, "token_use": "id"}
-        readable = client.extended_config.get("ReadAttributes")
+        readable = client.config.get("ReadAttributes")
         for name, value in _rules.attributes(user).items():
             if name in _NOT_IN_ID_TOKEN or (readable and name not in readable):
                 continue
@@ -108,7 +105,6 @@ class TokenIssuer:
             origin_jti=origin_jti,
             expires_at=now + access_seconds,
         )
-        pool.access_tokens[access_token] = (client.id, user.username)  # moto's table, for proxied calls
         result: dict[str, Any] = {
             "AccessToken": access_token,
             "ExpiresIn": access_seconds,
@@ -164,27 +160,20 @@ class TokenIssuer:
         return record
 
     # ----- revoking ------------------------------------------------------------------------------------
-    def _drop_from_moto(self, user_pool_id: str, token: str) -> None:
-        pool = self.state.moto.user_pool(user_pool_id)
-        if pool is not None:
-            pool.access_tokens.pop(token, None)
-
     def revoke_family(self, origin_jti: str) -> None:
         """Revoke every refresh and access token of one sign-in (``origin_jti``)."""
         for record in self.state.refresh_tokens.values():
             if record.origin_jti == origin_jti:
                 record.revoked = True
-        for token, access in self.state.access_tokens.items():
-            if access.origin_jti == origin_jti and not access.revoked:
+        for access in self.state.access_tokens.values():
+            if access.origin_jti == origin_jti:
                 access.revoked = True
-                self._drop_from_moto(access.user[0], token)
 
     def sign_out_user(self, user: UserKey) -> None:
         """GlobalSignOut: revoke all of the user's refresh and access tokens, on every client."""
         for record in self.state.refresh_tokens.values():
             if record.user == user:
                 record.revoked = True
-        for token, access in self.state.access_tokens.items():
-            if access.user == user and not access.revoked:
+        for access in self.state.access_tokens.values():
+            if access.user == user:
                 access.revoked = True
-                self._drop_from_moto(user[0], token)

@@ -16,13 +16,13 @@ from ._rules import INCORRECT
 from ._state import PoolState, SignIn, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["Lookups"]
 
 
 class Lookups:
-    """Pools, app clients and users from moto, as the operations name them."""
+    """Pools, app clients and users, as the operations name them."""
 
     def __init__(self, state: PoolState, issuer: TokenIssuer) -> None:
         self.state = state
@@ -31,24 +31,22 @@ class Lookups:
     def __repr__(self) -> str:
         return "<Lookups>"
 
-    def client(
-        self, client_id: object, user_pool_id: object = None
-    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient]:
+    def client(self, client_id: object, user_pool_id: object = None) -> tuple[UserPool, Client]:
         """The pool and app client; ResourceNotFoundException when unknown (or in another pool)."""
-        if user_pool_id is not None and self.state.moto.user_pool(str(user_pool_id)) is None:
+        if user_pool_id is not None and self.state.user_pool(user_pool_id) is None:
             raise errors.ResourceNotFoundException(f"User pool {user_pool_id} does not exist.")
-        found = self.state.moto.app_client(str(client_id)) if isinstance(client_id, str) else None
+        found = self.state.app_client(client_id)
         if found is None or (user_pool_id is not None and found[0].id != user_pool_id):
             raise errors.ResourceNotFoundException(f"User pool client {client_id} does not exist.")
         return found
 
-    def pool(self, user_pool_id: object) -> CognitoIdpUserPool:
-        pool = self.state.moto.user_pool(str(user_pool_id)) if isinstance(user_pool_id, str) else None
+    def pool(self, user_pool_id: object) -> UserPool:
+        pool = self.state.user_pool(user_pool_id)
         if pool is None:
             raise errors.ResourceNotFoundException(f"User pool {user_pool_id} does not exist.")
         return pool
 
-    def admin_user(self, params: Mapping[str, Any]) -> tuple[CognitoIdpUserPool, CognitoIdpUser]:
+    def admin_user(self, params: Mapping[str, Any]) -> tuple[UserPool, User]:
         """UserPoolId + Username of an admin call; UserNotFoundException when there is no such user."""
         _rules.require(params, "UserPoolId", "Username")
         pool = self.pool(params["UserPoolId"])
@@ -57,16 +55,12 @@ class Lookups:
             raise errors.UserNotFoundException("User does not exist.")
         return pool, user
 
-    def user_by_key(self, key: UserKey) -> tuple[CognitoIdpUserPool, CognitoIdpUser] | None:
-        pool = self.state.moto.user_pool(key[0])
-        if pool is None:
-            return None
-        for user in pool.users.values():
-            if user.id == key[1]:
-                return pool, user
-        return None
+    def user_by_key(self, key: UserKey) -> tuple[UserPool, User] | None:
+        pool = self.state.user_pool(key[0])
+        user = pool.by_sub.get(key[1]) if pool is not None else None
+        return (pool, user) if pool is not None and user is not None else None
 
-    def token_user(self, access_token: object) -> tuple[CognitoIdpUserPool, CognitoIdpUser, UserKey]:
+    def token_user(self, access_token: object) -> tuple[UserPool, User, UserKey]:
         """The user behind a valid access token (NotAuthorizedException otherwise)."""
         record = self.issuer.check_access_token(access_token)
         found = self.user_by_key(record.user)
@@ -76,18 +70,14 @@ class Lookups:
             raise errors.NotAuthorizedException("User is disabled.")
         return found[0], found[1], record.user
 
-    def find_user(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, name: str
-    ) -> CognitoIdpUser | None:
+    def find_user(self, pool: UserPool, client: Client, name: str) -> User | None:
         """The user a sign-in names; None when unknown and the client prevents user existence errors."""
         user = _rules.resolve_user(pool, name)
         if user is None and not _rules.prevents_user_existence_errors(client):
             raise errors.UserNotFoundException("User does not exist.")
         return user
 
-    def signed_in_user(
-        self, sign_in: SignIn
-    ) -> tuple[CognitoIdpUserPool, CognitoIdpUserPoolClient, CognitoIdpUser]:
+    def signed_in_user(self, sign_in: SignIn) -> tuple[UserPool, Client, User]:
         """The pool, client and (still enabled) user of a sign-in in progress."""
         pool, client = self.client(sign_in.client_id)
         found = self.user_by_key((sign_in.user_pool_id, sign_in.sub)) if sign_in.sub else None

@@ -1,9 +1,9 @@
 """MFA settings and TOTP: which factors a pool offers and a user has, AssociateSoftwareToken,
 VerifySoftwareToken and SetUserMFAPreference (and its Admin form).
 
-moto keeps the user's SMS/TOTP switches and preferred factor; the pool keeps what moto cannot: the TOTP
-secrets (per user, real), the last TOTP step used (a code works once), and email MFA (the pool's
-EmailMfaConfiguration and the user's email switches, which moto drops).
+The user record keeps the SMS/TOTP switches and the preferred factor; the protocol state keeps the TOTP
+secrets (per user, real), the last TOTP step used (a code works once), and the user's email-MFA switches.
+What a pool offers is SetUserPoolMfaConfig's settings (``UserPool.mfa``).
 
 The sign-in's MFA challenges themselves (SMS_MFA, SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE, MFA_SETUP) are
 issued and answered in ``_challenges``, which asks this module what the user has.
@@ -27,7 +27,7 @@ from ._sessions import ChallengeSessions
 from ._state import PoolState, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from ._records import User, UserPool
 
 __all__ = ["MfaService", "MFA_ORDER"]
 
@@ -49,20 +49,21 @@ class MfaService:
         return "<MfaService>"
 
     # ===== what a pool offers and a user has ==============================================================
-    def pool_allows(self, pool: CognitoIdpUserPool, factor: str) -> bool:
+    def pool_allows(self, pool: UserPool, factor: str) -> bool:
         """Whether the pool's MFA configuration offers ``factor``."""
+        mfa = pool.mfa
         if factor == "SOFTWARE_TOKEN_MFA":
-            config = pool.token_mfa_config
+            config = mfa.get("SoftwareTokenMfaConfiguration")
             if config is None:
-                return pool.sms_mfa_config is None and self.state.email_mfa_pools.get(pool.id) is None
+                return "SmsMfaConfiguration" not in mfa and "EmailMfaConfiguration" not in mfa
             return bool(config.get("Enabled"))
         if factor == "SMS_MFA":
-            return pool.sms_mfa_config is not None
-        return pool.id in self.state.email_mfa_pools
+            return "SmsMfaConfiguration" in mfa
+        return "EmailMfaConfiguration" in mfa
 
-    def enabled_factors(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> list[str]:
+    def enabled_factors(self, pool: UserPool, user: User) -> list[str]:
         """The factors the user has enabled (and can use) that the pool offers, in Cognito's order."""
-        secrets_ = self.state.secrets_for((pool.id, user.id))
+        secrets_ = self.state.secrets_for((pool.id, user.sub))
         attrs = _rules.attributes(user)
         enabled = {
             "SMS_MFA": user.sms_mfa_enabled and bool(attrs.get("phone_number")),
@@ -71,11 +72,11 @@ class MfaService:
         }
         return [f for f in MFA_ORDER if enabled[f] and self.pool_allows(pool, f)]
 
-    def preferred_factor(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> str:
-        """The user's preferred factor ("" when none): moto's setting, or email MFA kept here."""
+    def preferred_factor(self, pool: UserPool, user: User) -> str:
+        """The user's preferred factor ("" when none)."""
         if user.preferred_mfa_setting:
             return str(user.preferred_mfa_setting)
-        return "EMAIL_OTP" if self.state.secrets_for((pool.id, user.id)).email_mfa_preferred else ""
+        return "EMAIL_OTP" if self.state.secrets_for((pool.id, user.sub)).email_mfa_preferred else ""
 
     # ===== TOTP ===========================================================================================
     def totp_ok(self, key: UserKey, secret: str, code: object) -> bool:
@@ -152,11 +153,10 @@ class MfaService:
         self._activate_totp(key, user, pending, enable=False)
         return {"Status": "SUCCESS"}
 
-    def _activate_totp(self, key: UserKey, user: CognitoIdpUser, secret: str, *, enable: bool) -> None:
+    def _activate_totp(self, key: UserKey, user: User, secret: str, *, enable: bool) -> None:
         secrets_ = self.state.secrets_for(key)
         secrets_.totp_secret = secret
         secrets_.pending_totp_secret = None
-        user.token_verified = True
         if enable:
             user.software_token_mfa_enabled = True
             if not user.preferred_mfa_setting and not secrets_.email_mfa_preferred:
@@ -164,10 +164,10 @@ class MfaService:
 
     # ===== SetUserMFAPreference ===========================================================================
     def set_user_mfa_preference(self, params: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
-        """SetUserMFAPreference / AdminSetUserMFAPreference, stored on moto's user (email MFA: here)."""
+        """SetUserMFAPreference / AdminSetUserMFAPreference, stored on the user (email MFA: in its protocol state)."""
         if admin:
             pool, user = self.lookups.admin_user(params)
-            key: UserKey = (pool.id, user.id)
+            key: UserKey = (pool.id, user.sub)
         else:
             _rules.require(params, "AccessToken")
             pool, user, key = self.lookups.token_user(params["AccessToken"])

@@ -13,7 +13,7 @@ from ._rules import INCORRECT, secret_equals
 from ._state import PoolState, SignIn, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["PasswordAuth"]
 
@@ -22,7 +22,7 @@ _LOCKOUT_MAX = 900.0
 
 
 class PasswordAuth:
-    """Checks a password against moto's, counting failures per user."""
+    """Checks a password against the user's, counting failures per user."""
 
     def __init__(self, state: PoolState) -> None:
         self.state = state
@@ -52,9 +52,9 @@ class PasswordAuth:
     # ----- the first factor -------------------------------------------------------------------------------
     def first_factor(
         self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser | None,
+        pool: UserPool,
+        client: Client,
+        user: User | None,
         password: str,
         flow: str,
         admin: bool,
@@ -64,9 +64,9 @@ class PasswordAuth:
             raise errors.NotAuthorizedException(INCORRECT)
         if not user.enabled:
             raise errors.NotAuthorizedException("User is disabled.")
-        key = (pool.id, user.id)
+        key = (pool.id, user.sub)
         self.check_lockout(key)
         if not user.password or not secret_equals(user.password, password):
             raise self.fail_password(key)
         self.state.secrets_for(key).failed_attempts = 0
-        return SignIn(pool.id, client.id, user.id, user.username, admin, flow, password_verified=True)
+        return SignIn(pool.id, client.id, user.sub, user.username, admin, flow, password_verified=True)

@@ -1,21 +1,12 @@
-"""``LocalUserPool``: Cognito's wire protocol on 127.0.0.1, moto underneath, a faithful auth surface on top.
+"""``LocalUserPool``: Cognito's wire protocol on 127.0.0.1, every operation of the model answered.
 
 One aiohttp server answers ``POST /`` (JSON 1.1, ``X-Amz-Target: AWSCognitoIdentityProviderService.<Op>``).
-The pool builds the services of the authentication surface and routes their operations to them: sign-in
-(``_auth``), MFA settings and TOTP (``_mfa``), devices (``_devices``), tokens (``_token_ops``), sign-up and
-recovery codes (``_codes``), attribute updates and verification and DeleteUser (``_user_ops``). Every
-other operation goes to moto's cognito-idp app, called in-process. Before an operation reaches moto, its
-``AccessToken`` must be one of ours and not revoked.
+Each request is checked against the operation's input shape (``_shapes``), then routed: sign-in (``_auth``),
+MFA settings and TOTP (``_mfa``), devices (``_devices``), tokens (``_token_ops``), sign-up and recovery
+codes (``_codes``), a user's own account (``_user_ops``), and everything else to the handlers of ``_api``
+(pools, app clients, users, groups, ...). The state is the pool's own (``_state``, ``_records``).
 ``GET /{user_pool_id}/.well-known/jwks.json`` serves the pool's keys; tokens say
 ``iss = {endpoint_url}/{user_pool_id}`` (the local issuer).
-
-What the pool keeps beside moto (moto would drop it):
-
-* email MFA: moto ignores ``EmailMfaConfiguration``, so SetUserPoolMfaConfig's is kept here (per pool,
-  cleared when MFA is turned off or it is left out) and added to the answers of SetUserPoolMfaConfig and
-  GetUserPoolMfaConfig; users' email-MFA switches are kept here too (see ``_mfa``);
-* AdminCreateUser without a TemporaryPassword: moto stores no password, Cognito makes one up. So does the
-  pool (sent as the invitation unless ``MessageAction`` is ``SUPPRESS``).
 
 Errors are Cognito's: HTTP 400 ``{"__type": "<Code>", "message": "..."}`` with ``x-amzn-ErrorType``.
 """
@@ -23,6 +14,7 @@ Errors are Cognito's: HTTP 400 ``{"__type": "<Code>", "message": "..."}`` with `
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -37,7 +29,8 @@ from aiohttp import web
 
 from .. import errors
 from .._errors import ServiceError
-from . import _rules
+from . import _api, _rules, _shapes
+from ._api import import_jobs
 from ._auth import AuthService
 from ._codes import CodeService
 from ._constants import LOCAL_CREDENTIALS
@@ -46,7 +39,6 @@ from ._faults import FaultEvent, FaultInjector, FaultPlan
 from ._issuer import TokenIssuer
 from ._lookups import Lookups
 from ._mfa import MfaService
-from ._moto import JSON_CONTENT_TYPE, TARGET_PREFIX, MotoBackend, MotoReply, error_reply
 from ._refresh_auth import RefreshAuth
 from ._sessions import ChallengeSessions
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
@@ -59,6 +51,20 @@ if TYPE_CHECKING:
 __all__ = ["LocalUserPool", "AppClient", "serve"]
 
 logger = logging.getLogger("aiocognito.testing")
+
+TARGET_PREFIX = "AWSCognitoIdentityProviderService"
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+#: Where user import jobs' pre-signed URLs point (``{endpoint_url}{UPLOAD_PATH}/{job id}?...``).
+UPLOAD_PATH = "/_uploads"
+#: (status, headers, body) of one answer.
+Reply = tuple[int, list[tuple[str, str]], bytes]
+
+
+def error_reply(status: int, code: str, message: str) -> Reply:
+    """A Cognito error answer: ``{"__type": code, "message": ...}`` with ``x-amzn-ErrorType``."""
+    body = json.dumps({"__type": code, "message": message}).encode()
+    return status, [("Content-Type", JSON_CONTENT_TYPE), ("x-amzn-ErrorType", f"{code}:")], body
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ class LocalUserPool:
         clock: the pool's wall clock (Unix seconds); :meth:`advance_clock` adds an offset to it.
         custom_challenge: makes CUSTOM_AUTH challenges ``(username, round) -> CustomChallenge``; the
             default emails a 6-digit code to the outbox and expects it back.
-        account_id: the moto account for this pool's data (default: a fresh one per instance).
+        account_id: the AWS account id in ARNs (default: a random 12-digit one per instance).
 
     Example::
 
@@ -106,8 +112,7 @@ class LocalUserPool:
         self.host = host
         self.port = port
         self.region = region
-        self._moto = MotoBackend(account_id)
-        self._state = PoolState(self._moto, clock=clock, custom_challenge=custom_challenge)
+        self._state = PoolState(account_id=account_id, clock=clock, custom_challenge=custom_challenge)
         self._issuer = TokenIssuer(self._state)
         self._lookups = Lookups(self._state, self._issuer)
         self._sessions = ChallengeSessions(self._state, self._lookups)
@@ -160,6 +165,11 @@ class LocalUserPool:
             "DeleteUserAttributes": u.delete_user_attributes,
             "DeleteUser": u.delete_user,
         }
+        context = _api.Context(self._state, self._lookups, self._issuer)
+        for name, route in _api.routes().items():
+            if name in self._own:
+                raise RuntimeError(f"{name} is routed twice")
+            self._own[name] = functools.partial(route, context)
 
     def __repr__(self) -> str:
         return f"<LocalUserPool {self.endpoint_url if self._runner else 'not started'}>"
@@ -173,6 +183,7 @@ class LocalUserPool:
         app.router.add_post("/", self._handle_api)
         app.router.add_get("/{pool_id}/.well-known/jwks.json", self._handle_jwks)
         app.router.add_get("/{pool_id}/.well-known/openid-configuration", self._handle_openid)
+        app.router.add_put(f"{UPLOAD_PATH}/{{job_id}}", self._handle_upload)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
@@ -190,7 +201,7 @@ class LocalUserPool:
         self._closed = True
         if self._runner is not None:
             await self._runner.cleanup()
-        self._moto.close()
+        self._state.pools.clear()
 
     async def __aenter__(self) -> LocalUserPool:
         return await self.start()
@@ -264,8 +275,10 @@ class LocalUserPool:
         return found[-1].code
 
     def _user_key(self, username: str, user_pool_id: str | None) -> tuple[str, str]:
-        pools = [self._moto.user_pool(user_pool_id)] if user_pool_id else self._moto.user_pools()
-        hits = [(p.id, u.id) for p in pools if p is not None for u in [_rules.resolve_user(p, username)] if u]
+        pools = [self._state.user_pool(user_pool_id)] if user_pool_id else list(self._state.pools.values())
+        hits = [
+            (p.id, u.sub) for p in pools if p is not None for u in [_rules.resolve_user(p, username)] if u
+        ]
         if len(hits) != 1:
             raise LookupError(f"{len(hits)} users named {username!r}; pass user_pool_id")
         return hits[0]
@@ -336,16 +349,9 @@ class LocalUserPool:
         if alias_attributes:
             params["AliasAttributes"] = alias_attributes
         if required_attributes:
-            from moto.cognitoidp.models import CognitoIdpUserPoolAttribute
-
             params["Schema"] = [
-                {
-                    **CognitoIdpUserPoolAttribute.STANDARD_SCHEMA[n],
-                    "Name": n,
-                    "Required": n in required_attributes,
-                }
-                for n in CognitoIdpUserPoolAttribute.STANDARD_SCHEMA
-                if n != "sub"
+                {"Name": n, "AttributeDataType": "String", "Mutable": True, "Required": True}
+                for n in required_attributes
             ]
         pool_id = str((await self.call("CreateUserPool", **params))["UserPool"]["Id"])
         if mfa != "OFF":
@@ -448,7 +454,7 @@ class LocalUserPool:
         return self._web_reply(reply, request_id)
 
     @staticmethod
-    def _web_reply(reply: MotoReply, request_id: str) -> web.Response:
+    def _web_reply(reply: Reply, request_id: str) -> web.Response:
         status, headers, payload = reply
         response = web.Response(status=status, body=payload)
         for key, value in headers:
@@ -465,15 +471,23 @@ class LocalUserPool:
             transport.abort()
         raise asyncio.CancelledError  # aiohttp stops handling this request quietly
 
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """A user import job's CSV, PUT to the pre-signed URL CreateUserImportJob returned."""
+        body = await request.read()
+        status, text = import_jobs.receive_upload(
+            self._state, request.match_info["job_id"], dict(request.query), body
+        )
+        return web.Response(status=status, text=text, content_type="application/xml" if text else None)
+
     async def _handle_jwks(self, request: web.Request) -> web.Response:
         pool_id = request.match_info["pool_id"]
-        if self._moto.user_pool(pool_id) is None:
+        if self._state.user_pool(pool_id) is None:
             return web.json_response({"message": f"User pool {pool_id} does not exist."}, status=404)
         return web.json_response(self._state.keys.for_pool(pool_id).jwks())
 
     async def _handle_openid(self, request: web.Request) -> web.Response:
         pool_id = request.match_info["pool_id"]
-        if self._moto.user_pool(pool_id) is None:
+        if self._state.user_pool(pool_id) is None:
             return web.json_response({"message": f"User pool {pool_id} does not exist."}, status=404)
         return web.json_response(
             {
@@ -485,8 +499,8 @@ class LocalUserPool:
         )
 
     # ===== dispatch =======================================================================================
-    def _dispatch(self, operation: str, body: bytes, headers: Mapping[str, str]) -> MotoReply:
-        """Answer one operation: ours, or moto's after our checks. Runs without awaiting (atomic)."""
+    def _dispatch(self, operation: str, body: bytes, headers: Mapping[str, str]) -> Reply:
+        """Answer one operation. Runs without awaiting, so each operation is atomic."""
         try:
             try:
                 params = json.loads(body) if body else {}
@@ -495,15 +509,14 @@ class LocalUserPool:
             if not isinstance(params, dict):
                 return error_reply(400, "SerializationException", "The request body is not a JSON object")
             handler = self._own.get(operation)
-            if handler is not None:
-                result = handler(params)
-                return 200, [("Content-Type", JSON_CONTENT_TYPE)], json.dumps(result).encode()
-            self._before_moto(operation, params)
-            region = self._region_for(params)
-            reply = self._moto.call(operation, body, region=region, headers=headers)
-            if reply[0] == 200:
-                reply = self._after_moto(operation, params, reply)
-            return reply
+            if handler is None:
+                if operation in _shapes.model().operations:
+                    raise RuntimeError(f"{operation} has no handler")  # the walk over every operation fails
+                return error_reply(400, "UnknownOperationException", f"Unknown operation {operation}")
+            _shapes.check_input(operation, params)
+            self._state.region_of_request = _signed_region(headers) or self.region
+            result = handler(params)
+            return 200, [("Content-Type", JSON_CONTENT_TYPE)], json.dumps(result).encode()
         except ServiceError as exc:
             status = exc.status or (500 if exc.code in ("InternalErrorException",) else 400)
             return error_reply(status, exc.code, exc.message)
@@ -511,59 +524,13 @@ class LocalUserPool:
             logger.exception("local user pool failed on %s", operation)
             return error_reply(500, "InternalErrorException", "Internal error in the local user pool")
 
-    def _region_for(self, params: Mapping[str, Any]) -> str:
-        pool_id = params.get("UserPoolId")
-        if isinstance(pool_id, str) and "_" in pool_id:
-            return pool_id.split("_", 1)[0]
-        return self.region
 
-    def _before_moto(self, operation: str, params: Mapping[str, Any]) -> None:
-        if "AccessToken" in params:
-            self._lookups.token_user(params["AccessToken"])
-
-    def _after_moto(self, operation: str, params: Mapping[str, Any], reply: MotoReply) -> MotoReply:
-        """What the pool adds to a successful moto operation; returns the (possibly amended) reply."""
-        if operation == "SetUserPoolMfaConfig":
-            pool_id = str(params.get("UserPoolId"))
-            email = params.get("EmailMfaConfiguration")
-            if email is not None and params.get("MfaConfiguration") != "OFF":
-                self._state.email_mfa_pools[pool_id] = dict(email)
-            else:
-                self._state.email_mfa_pools.pop(pool_id, None)
-            return self._with_email_mfa(pool_id, reply)
-        if operation == "GetUserPoolMfaConfig":
-            return self._with_email_mfa(str(params.get("UserPoolId")), reply)
-        if operation == "AdminCreateUser":
-            self._invite(params)
-        return reply
-
-    def _with_email_mfa(self, pool_id: str, reply: MotoReply) -> MotoReply:
-        """Add the pool's EmailMfaConfiguration (kept here: moto drops it) to an MFA-config answer."""
-        email = self._state.email_mfa_pools.get(pool_id)
-        if email is None:
-            return reply
-        status, headers, payload = reply
-        body = json.loads(payload) if payload else {}
-        body["EmailMfaConfiguration"] = email
-        return status, headers, json.dumps(body).encode()
-
-    def _invite(self, params: Mapping[str, Any]) -> None:
-        """AdminCreateUser: a temporary password when none was given (as Cognito), sent unless SUPPRESS."""
-        pool = self._moto.user_pool(str(params.get("UserPoolId")))
-        user = _rules.resolve_user(pool, str(params.get("Username"))) if pool else None
-        if pool is None or user is None:
-            return
-        if not user.password:
-            user.password = self._state.temporary_password()
-        if params.get("MessageAction") == "SUPPRESS":
-            return
-        attrs = _rules.attributes(user)
-        medium, destination = (
-            ("EMAIL", attrs["email"]) if attrs.get("email") else ("SMS", attrs.get("phone_number", ""))
-        )
-        self._state.send(
-            medium, destination or user.username, pool.id, user.username, "TEMPORARY_PASSWORD", user.password
-        )
+def _signed_region(headers: Mapping[str, str]) -> str | None:
+    """The region of a SigV4 ``Authorization`` header's credential scope (None when unsigned)."""
+    authorization = headers.get("Authorization", "")
+    _, found, rest = authorization.partition("Credential=")
+    parts = rest.split(",", 1)[0].split("/") if found else []
+    return parts[2] if len(parts) >= 5 and parts[2] else None
 
 
 async def serve(host: str = "127.0.0.1", port: int = 9229) -> None:

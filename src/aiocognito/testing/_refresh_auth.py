@@ -17,7 +17,7 @@ from ._issuer import TokenIssuer
 from ._lookups import Lookups
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, UserPool
 
 __all__ = ["RefreshAuth"]
 
@@ -50,9 +50,7 @@ class RefreshAuth:
         )
         return result
 
-    def initiate(
-        self, pool: CognitoIdpUserPool, client: CognitoIdpUserPoolClient, auth: Mapping[str, Any]
-    ) -> Response:
+    def initiate(self, pool: UserPool, client: Client, auth: Mapping[str, Any]) -> Response:
         """InitiateAuth with AuthFlow REFRESH_TOKEN_AUTH (or REFRESH_TOKEN)."""
         _rules.require(auth, "REFRESH_TOKEN", where="AuthParameters")
         if _rules.rotation(client)[0]:

@@ -1,6 +1,6 @@
-"""Reading pool and app-client settings from moto, and the checks Cognito applies on every auth call.
+"""Reading pool and app-client settings, and the checks Cognito applies on every auth call.
 
-Pure functions over moto's objects: which flows a client allows, SECRET_HASH, session and token
+Pure functions over the pool's records: which flows a client allows, SECRET_HASH, session and token
 lifetimes, how a typed name finds a user (username, alias, case), MFA settings, the password policy, and
 the constant-time comparison every secret a sign-in presents goes through.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = [
     "require",
@@ -31,9 +31,11 @@ __all__ = [
     "prevents_user_existence_errors",
     "resolve_user",
     "attributes",
+    "group_names",
     "user_status",
     "device_tracking",
     "check_password_policy",
+    "check_password_history",
     "mask_destination",
     "code_delivery",
     "INCORRECT",
@@ -83,39 +85,35 @@ def secret_equals(expected: str, given: object) -> bool:
     return isinstance(given, str) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def client_secret(client: CognitoIdpUserPoolClient) -> str | None:
-    return client.secret if client.generate_secret else None
-
-
-def check_secret_hash(client: CognitoIdpUserPoolClient, username: str | None, given: str | None) -> None:
-    """For a client with a secret: ``given`` must be the SECRET_HASH over exactly ``username``."""
-    secret = client_secret(client)
-    if secret is None:
+def check_secret_hash(client: Client, username: str | None, given: str | None) -> None:
+    """For a client with secrets: ``given`` must be the SECRET_HASH over exactly ``username``, with any one."""
+    values = client.secret_values()
+    if not values:
         return
     if not given:
         raise errors.NotAuthorizedException(
             f"Client {client.id} is configured for secret but secret was not received"
         )
-    expected = secret_hash(secret, username or "", client.id)
-    if not hmac.compare_digest(expected.encode(), str(given).encode()):
+    hashes = [secret_hash(value, username or "", client.id) for value in values]
+    if not any(hmac.compare_digest(h.encode(), str(given).encode()) for h in hashes):
         raise errors.NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
 
 
-def check_client_secret(client: CognitoIdpUserPoolClient, given: str | None) -> None:
-    """For GetTokensFromRefreshToken and RevokeToken: the raw ClientSecret."""
-    secret = client_secret(client)
-    if secret is None:
+def check_client_secret(client: Client, given: str | None) -> None:
+    """For GetTokensFromRefreshToken and RevokeToken: the raw ClientSecret (any current one)."""
+    values = client.secret_values()
+    if not values:
         return
-    if not given or not hmac.compare_digest(secret.encode(), str(given).encode()):
+    if not given or not any(hmac.compare_digest(v.encode(), str(given).encode()) for v in values):
         raise errors.NotAuthorizedException(f"Unable to verify secret hash for client {client.id}")
 
 
-def allowed_flows(client: CognitoIdpUserPoolClient) -> frozenset[str]:
-    flows = client.extended_config.get("ExplicitAuthFlows") or []
+def allowed_flows(client: Client) -> frozenset[str]:
+    flows = client.config.get("ExplicitAuthFlows") or []
     return frozenset(flows) if flows else _DEFAULT_FLOWS
 
 
-def check_flow(client: CognitoIdpUserPoolClient, flow: str) -> None:
+def check_flow(client: Client, flow: str) -> None:
     """InvalidParameterException "<FLOW> flow not enabled for this client" unless the client allows it."""
     switch = _FLOW_SWITCH.get(flow)
     if switch is None:
@@ -133,15 +131,15 @@ def check_flow(client: CognitoIdpUserPoolClient, flow: str) -> None:
         raise errors.InvalidParameterException(f"{flow} flow not enabled for this client")
 
 
-def session_seconds(client: CognitoIdpUserPoolClient) -> float:
+def session_seconds(client: Client) -> float:
     """AuthSessionValidity (minutes, 3-15, default 3) in seconds."""
-    minutes = int(client.extended_config.get("AuthSessionValidity") or 3)
+    minutes = int(client.config.get("AuthSessionValidity") or 3)
     return 60.0 * min(15, max(3, minutes))
 
 
-def token_lifetimes(client: CognitoIdpUserPoolClient) -> tuple[int, int, int]:
+def token_lifetimes(client: Client) -> tuple[int, int, int]:
     """(access, id, refresh) token lifetimes in seconds, from the client's validity settings."""
-    config = client.extended_config
+    config = client.config
     units = config.get("TokenValidityUnits") or {}
 
     def seconds(key: str, unit_key: str, default_value: int, default_unit: str) -> int:
@@ -156,36 +154,44 @@ def token_lifetimes(client: CognitoIdpUserPoolClient) -> tuple[int, int, int]:
     )
 
 
-def rotation(client: CognitoIdpUserPoolClient) -> tuple[bool, int]:
+def rotation(client: Client) -> tuple[bool, int]:
     """(refresh-token rotation on?, RetryGracePeriodSeconds)."""
-    config = client.extended_config.get("RefreshTokenRotation") or {}
+    config = client.config.get("RefreshTokenRotation") or {}
     return config.get("Feature") == "ENABLED", int(config.get("RetryGracePeriodSeconds") or 0)
 
 
-def revocation_enabled(client: CognitoIdpUserPoolClient) -> bool:
-    return bool(client.extended_config.get("EnableTokenRevocation", True))
+def revocation_enabled(client: Client) -> bool:
+    return bool(client.config.get("EnableTokenRevocation", True))
 
 
-def prevents_user_existence_errors(client: CognitoIdpUserPoolClient) -> bool:
-    return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+def prevents_user_existence_errors(client: Client) -> bool:
+    return client.config.get("PreventUserExistenceErrors") == "ENABLED"
 
 
-def attributes(user: CognitoIdpUser) -> dict[str, str]:
-    """The user's attributes as a dict."""
-    return {a["Name"]: a["Value"] for a in user.attributes}
+def attributes(user: User) -> dict[str, str]:
+    """The user's attributes as a dict (a copy)."""
+    return dict(user.attributes)
 
 
-def user_status(user: CognitoIdpUser) -> str:
+def group_names(pool: UserPool, user: User) -> list[str]:
+    """The user's groups as ``cognito:groups`` lists them: by precedence (lowest first), then by name."""
+    groups = [pool.groups[name] for name in user.groups if name in pool.groups]
+    big = 1 << 31
+    groups.sort(key=lambda g: (g.precedence if g.precedence is not None else big, g.name))
+    return [g.name for g in groups]
+
+
+def user_status(user: User) -> str:
     """The user's status as Cognito names it (``CONFIRMED``, ``UNCONFIRMED``, ...)."""
-    return str(getattr(user.status, "value", user.status))
+    return user.status
 
 
-def _case_sensitive(pool: CognitoIdpUserPool) -> bool:
-    config = pool.extended_config.get("UsernameConfiguration") or {}
+def _case_sensitive(pool: UserPool) -> bool:
+    config = pool.config.get("UsernameConfiguration") or {}
     return bool(config.get("CaseSensitive", True))
 
 
-def resolve_user(pool: CognitoIdpUserPool, name: str) -> CognitoIdpUser | None:
+def resolve_user(pool: UserPool, name: str) -> User | None:
     """The user a typed name means: the username, a username attribute (email/phone) or a verified alias."""
     if not name:
         return None
@@ -202,8 +208,8 @@ def resolve_user(pool: CognitoIdpUserPool, name: str) -> CognitoIdpUser | None:
         for candidate in users:
             if same(candidate.username, name):
                 return candidate
-    username_attributes = pool.extended_config.get("UsernameAttributes") or []
-    alias_attributes = pool.extended_config.get("AliasAttributes") or []
+    username_attributes = pool.config.get("UsernameAttributes") or []
+    alias_attributes = pool.config.get("AliasAttributes") or []
     for candidate in users:
         attrs = attributes(candidate)
         for attr in username_attributes:
@@ -218,15 +224,15 @@ def resolve_user(pool: CognitoIdpUserPool, name: str) -> CognitoIdpUser | None:
     return None
 
 
-def device_tracking(pool: CognitoIdpUserPool) -> dict[str, Any] | None:
+def device_tracking(pool: UserPool) -> dict[str, Any] | None:
     """The pool's DeviceConfiguration, or None when devices are not tracked."""
-    config = pool.extended_config.get("DeviceConfiguration")
+    config = pool.config.get("DeviceConfiguration")
     return dict(config) if isinstance(config, dict) else None
 
 
-def check_password_policy(pool: CognitoIdpUserPool, password: str) -> None:
+def check_password_policy(pool: UserPool, password: str) -> None:
     """InvalidPasswordException when ``password`` breaks the pool's policy (Cognito's defaults apply)."""
-    policy = (pool.extended_config.get("Policies") or {}).get("PasswordPolicy") or {}
+    policy = (pool.config.get("Policies") or {}).get("PasswordPolicy") or {}
     minimum = int(policy.get("MinimumLength", 8))
     problems = []
     if len(password) < minimum:
@@ -243,6 +249,17 @@ def check_password_policy(pool: CognitoIdpUserPool, password: str) -> None:
         problems.append("Password must have symbol characters")
     if problems:
         raise errors.InvalidPasswordException("Password does not conform to policy: " + problems[0])
+
+
+def check_password_history(pool: UserPool, user: User, password: str) -> None:
+    """InvalidPasswordException when ``password`` is among the last PasswordHistorySize passwords."""
+    policy = (pool.config.get("Policies") or {}).get("PasswordPolicy") or {}
+    size = int(policy.get("PasswordHistorySize") or 0)
+    if size <= 0:
+        return
+    recent = [*user.password_history, *([user.password_fingerprint(user.password)] if user.password else [])]
+    if user.password_fingerprint(password) in recent[-size:]:
+        raise errors.InvalidPasswordException("The password has previously been used.")
 
 
 def mask_destination(medium: str, value: str) -> str:

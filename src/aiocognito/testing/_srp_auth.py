@@ -24,7 +24,7 @@ from ._srp_server import SrpServer
 from ._state import ChallengeState, PoolState, SignIn
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool, CognitoIdpUserPoolClient
+    from ._records import Client, User, UserPool
 
 __all__ = ["SrpAuth"]
 
@@ -55,9 +55,9 @@ class SrpAuth:
 
     def password_verifier_challenge(
         self,
-        pool: CognitoIdpUserPool,
-        client: CognitoIdpUserPoolClient,
-        user: CognitoIdpUser | None,
+        pool: UserPool,
+        client: Client,
+        user: User | None,
         typed_name: str,
         a_hex: str,
         flow: str,
@@ -72,7 +72,7 @@ class SrpAuth:
             if not user.enabled:
                 raise errors.NotAuthorizedException("User is disabled.")
             salt, verifier = self.srp.user_verifier(pool, user)
-            user_id, sub = user.username, user.id
+            user_id, sub = user.username, user.sub
         else:
             # PreventUserExistenceErrors: a stable made-up identity, and a verifier nobody can match.
             user_id, sub = self.srp.made_up_user_id(pool, typed_name), ""
@@ -115,7 +115,7 @@ class SrpAuth:
         if not sign_in.sub:
             raise errors.NotAuthorizedException(INCORRECT)
         pool, client, user = self.lookups.signed_in_user(sign_in)
-        key = (pool.id, user.id)
+        key = (pool.id, user.sub)
         self.password.check_lockout(key)
         if not self.srp.srp_ok(challenge.srp, responses):
             raise self.password.fail_password(key)

@@ -1,4 +1,4 @@
-"""The server side of SRP: verifiers from moto's passwords (or made up), server ephemerals, proof checks.
+"""The server side of SRP: verifiers from users' passwords (or made up), server ephemerals, proof checks.
 
 SRP is real (``B = k*v + g^b``). A proof passes only when the signature, the SECRET_BLOCK and the TIMESTAMP
 (exact format, within five minutes of the pool's clock) are all right. A user without a password, or an
@@ -33,7 +33,7 @@ from ._rules import secret_equals
 from ._state import PoolState, SrpState, fingerprint
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from ._records import User, UserPool
 
 __all__ = ["SrpServer", "timestamp_ok"]
 
@@ -81,15 +81,15 @@ class SrpServer:
         return "<SrpServer>"
 
     # ----- verifiers --------------------------------------------------------------------------------------
-    def user_verifier(self, pool: CognitoIdpUserPool, user: CognitoIdpUser) -> tuple[bytes, int]:
-        """(salt, verifier) for the user's current password in moto, recomputed when it changed.
+    def user_verifier(self, pool: UserPool, user: User) -> tuple[bytes, int]:
+        """(salt, verifier) for the user's current password, recomputed when it changed.
 
         A user without a password gets a made-up verifier, as an unknown user does: no password matches it.
         """
         password = user.password
         if not password:
-            return self.made_up_verifier(pool, user.username, f"no-password/{user.id}")
-        secrets_ = self.state.secrets_for((pool.id, user.id))
+            return self.made_up_verifier(pool, user.username, f"no-password/{user.sub}")
+        secrets_ = self.state.secrets_for((pool.id, user.sub))
         if not secrets_.salt or secrets_.password_fingerprint != fingerprint(password, secrets_.salt):
             salt = self.state.random_bytes(16)
             secrets_.salt = salt
@@ -99,7 +99,7 @@ class SrpServer:
             secrets_.password_fingerprint = fingerprint(password, salt)
         return secrets_.salt, secrets_.verifier
 
-    def made_up_verifier(self, pool: CognitoIdpUserPool, srp_user_id: str, seed: str) -> tuple[bytes, int]:
+    def made_up_verifier(self, pool: UserPool, srp_user_id: str, seed: str) -> tuple[bytes, int]:
         """A stable (salt, verifier) for ``seed`` whose password nobody knows (it derives from a secret)."""
         digest = hmac.new(self._fake_salt, f"{pool.id}/{seed}".encode(), hashlib.sha256).digest()
         salt = digest[16:32]
@@ -108,7 +108,7 @@ class SrpServer:
         )
         return salt, verifier
 
-    def made_up_user_id(self, pool: CognitoIdpUserPool, typed_name: str) -> str:
+    def made_up_user_id(self, pool: UserPool, typed_name: str) -> str:
         """PreventUserExistenceErrors: a stable made-up USER_ID_FOR_SRP for a name no user has."""
         digest = hmac.new(self._fake_salt, f"{pool.id}/{typed_name}".encode(), hashlib.sha256).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))

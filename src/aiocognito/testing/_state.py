@@ -1,9 +1,9 @@
-"""The local pool's own state: only what moto does not keep (the auth protocol's state).
+"""The local pool's state: its user pools (``_records``), and the authentication protocol's state beside them.
 
-Users, pools and app clients live in moto. Here: SRP verifiers derived from moto's stored password,
-challenge sessions, devices, TOTP secrets, sign-up, recovery and attribute codes, attribute values waiting
-for verification, issued tokens and the outbox. Everything about a user is keyed
-by ``(user_pool_id, sub)``, so a user deleted and created again under the same name starts clean.
+Pools, app clients, users and groups are records in :attr:`PoolState.pools`. Beside them: SRP verifiers
+derived from a user's password, challenge sessions, devices, TOTP secrets, sign-up, recovery and attribute
+codes, attribute values waiting for verification, issued tokens and the outbox. Everything about a user is
+keyed by ``(user_pool_id, sub)``, so a user deleted and created again under the same name starts clean.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._signin.srp import int_to_hex
+from . import _ids
 from ._jwt import KeyRing
 
-if TYPE_CHECKING:  # this module is imported without moto (aiocognito.testing's light exports)
-    from ._moto import MotoBackend
+if TYPE_CHECKING:
+    from ._records import Client, UserPool
 
 __all__ = [
     "UserKey",
@@ -38,7 +39,7 @@ __all__ = [
     "PoolState",
 ]
 
-#: ``(user_pool_id, sub)``: how the pool's own state refers to a moto user.
+#: ``(user_pool_id, sub)``: how the protocol state refers to a user.
 UserKey = tuple[str, str]
 
 
@@ -201,22 +202,26 @@ class OutboxMessage:
 
 
 def fingerprint(password: str, salt: bytes) -> bytes:
-    """A salted hash telling whether moto's stored password changed (the password itself is not kept)."""
+    """A salted hash of a password (for SRP verifier caching and the password history)."""
     return hashlib.sha256(salt + password.encode()).digest()
 
 
 class PoolState:
-    """Everything the local pool keeps besides moto's data, plus the clock and randomness it uses."""
+    """Everything the local pool keeps, plus the clock and randomness it uses."""
 
     def __init__(
         self,
-        moto: MotoBackend,
         *,
+        account_id: str | None = None,
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = secrets.token_bytes,
         custom_challenge: CustomChallengeFactory | None = None,
     ) -> None:
-        self.moto = moto
+        self.account_id = account_id or _ids.account_id(random_bytes)
+        self.pools: dict[str, UserPool] = {}
+        #: the region of the request being answered (its SigV4 credential scope; else the pool's default)
+        self.region_of_request = "us-east-1"
+        self.client_pools: dict[str, str] = {}  # client id -> user pool id
         self.keys = KeyRing()
         self.clock = clock
         self.clock_offset = 0.0
@@ -233,7 +238,6 @@ class PoolState:
         self.codes: dict[tuple[UserKey, str], PendingCode] = {}
         # user -> {attribute: new value} kept until verified (AttributesRequireVerificationBeforeUpdate)
         self.pending_attributes: dict[UserKey, dict[str, str]] = {}
-        self.email_mfa_pools: dict[str, dict[str, Any]] = {}  # pool id -> EmailMfaConfiguration
 
     def __repr__(self) -> str:
         return (
@@ -248,6 +252,15 @@ class PoolState:
     def issuer(self, user_pool_id: str) -> str:
         """The ``iss`` of this pool's tokens: ``{endpoint_url}/{user_pool_id}``."""
         return f"{self.endpoint_url}/{user_pool_id}"
+
+    def user_pool(self, user_pool_id: object) -> UserPool | None:
+        return self.pools.get(user_pool_id) if isinstance(user_pool_id, str) else None
+
+    def app_client(self, client_id: object) -> tuple[UserPool, Client] | None:
+        """The pool and app client with this client id, or None."""
+        pool = self.pools.get(self.client_pools.get(client_id, "")) if isinstance(client_id, str) else None
+        client = pool.clients.get(client_id) if pool is not None and isinstance(client_id, str) else None
+        return (pool, client) if pool is not None and client is not None else None
 
     def secrets_for(self, user: UserKey) -> UserSecrets:
         found = self.users.get(user)

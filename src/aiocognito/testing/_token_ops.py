@@ -6,7 +6,7 @@
 * RevokeToken revokes a refresh token and every token issued from the same sign-in; only refresh
   tokens are accepted, and only by the client that issued them.
 * GlobalSignOut / AdminUserGlobalSignOut revoke all of the user's tokens; GetUser (and every operation
-  passed to moto with an AccessToken) then answers "Access Token has been revoked".
+  called with an AccessToken) then answers "Access Token has been revoked".
 """
 
 from __future__ import annotations
@@ -78,12 +78,11 @@ class TokenOperations:
     def global_sign_out(self, params: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
         if admin:
             pool, user = self.lookups.admin_user(params)
-            key = (pool.id, user.id)
+            key = (pool.id, user.sub)
         else:
             _rules.require(params, "AccessToken")
             pool, user, key = self.lookups.token_user(params["AccessToken"])
         self.issuer.sign_out_user(key)
-        pool.sign_out(user.username)  # moto's own token tables
         return {}
 
     def get_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,7 +92,7 @@ class TokenOperations:
         preferred = self.mfa.preferred_factor(pool, user)
         response: dict[str, Any] = {
             "Username": user.username,
-            "UserAttributes": list(user.attributes),
+            "UserAttributes": user.attribute_list(),
             "UserMFASettingList": factors,
         }
         if preferred:

@@ -1,8 +1,7 @@
 """A user's own account operations, as Cognito does them: attribute updates with verification, attribute
 verification codes, deleting attributes and deleting the user.
 
-moto updates an email or phone number and leaves it as verified as it was, sends no code, and has no
-DeleteUser, DeleteUserAttributes, GetUserAttributeVerificationCode or VerifyUserAttribute. Here:
+As Cognito does them:
 
 * UpdateUserAttributes (access token) and AdminUpdateUserAttributes: a changed ``email`` /
   ``phone_number`` becomes unverified (``email_verified=false``). When the pool verifies it
@@ -17,7 +16,7 @@ DeleteUser, DeleteUserAttributes, GetUserAttributeVerificationCode or VerifyUser
   current one. VerifyUserAttribute checks it (CodeMismatchException, ExpiredCodeException; a code works
   once, a wrong one leaves it usable), sets ``<attr>_verified=true`` and applies a waiting value.
 * DeleteUserAttributes removes attributes (not required ones), with their waiting values and codes.
-* DeleteUser deletes the user in moto and revokes their tokens; what the pool kept about them goes too.
+* DeleteUser deletes the user and revokes their tokens; what the pool kept about them goes too.
   A later sign-in meets an unknown user (UserNotFoundException, or NotAuthorizedException when the app
   client prevents user existence errors).
 """
@@ -28,13 +27,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules
+from . import _rules, _users
 from ._issuer import TokenIssuer
 from ._lookups import Lookups
 from ._state import PendingCode, PoolState, UserKey
 
 if TYPE_CHECKING:
-    from moto.cognitoidp.models import CognitoIdpUser, CognitoIdpUserPool
+    from ._records import User, UserPool
 
 __all__ = ["UserOperations", "VERIFY_ATTRIBUTE"]
 
@@ -48,16 +47,6 @@ _EXPIRED = "Invalid code provided, please request a code again."
 
 def _code_slot(key: UserKey, name: str) -> tuple[UserKey, str]:
     return key, f"{VERIFY_ATTRIBUTE}:{name}"
-
-
-def _attribute_map(value: object) -> dict[str, str]:
-    """``UserAttributes`` ([{"Name", "Value"}]) as a dict; InvalidParameterException when malformed."""
-    if not isinstance(value, list) or not all(
-        isinstance(a, Mapping) and isinstance(a.get("Name"), str) and isinstance(a.get("Value", ""), str)
-        for a in value
-    ):
-        raise errors.InvalidParameterException("UserAttributes must be a list of Name/Value pairs")
-    return {a["Name"]: a.get("Value", "") for a in value}
 
 
 def _verifiable(name: object) -> str:
@@ -78,25 +67,14 @@ class UserOperations:
         return f"<UserOperations pending={sum(map(len, self.state.pending_attributes.values()))}>"
 
     # ----- helpers ---------------------------------------------------------------------------------------
-    def _token_user(
-        self, params: Mapping[str, Any], *required: str
-    ) -> tuple[CognitoIdpUserPool, CognitoIdpUser, UserKey]:
+    def _token_user(self, params: Mapping[str, Any], *required: str) -> tuple[UserPool, User, UserKey]:
         _rules.require(params, "AccessToken", *required)
         return self.lookups.token_user(params["AccessToken"])
 
-    def _moto_update(self, pool: CognitoIdpUserPool, user: CognitoIdpUser, values: Mapping[str, str]) -> None:
-        """Write attributes through moto (which refuses an email another user signs in with)."""
-        if values:
-            attributes = [{"Name": n, "Value": v} for n, v in values.items()]
-            params = {"UserPoolId": pool.id, "Username": user.username, "UserAttributes": attributes}
-            self.state.moto.call_json("AdminUpdateUserAttributes", params, region=pool.region)
-
-    def _send_code(
-        self, pool: CognitoIdpUserPool, user: CognitoIdpUser, name: str, destination: str
-    ) -> dict[str, str]:
+    def _send_code(self, pool: UserPool, user: User, name: str, destination: str) -> dict[str, str]:
         """A new code for ``name`` (the last one stops counting) to ``destination``: its delivery details."""
         code = self.state.code()
-        slot = _code_slot((pool.id, user.id), name)
+        slot = _code_slot((pool.id, user.sub), name)
         self.state.codes[slot] = PendingCode(code, self.state.now() + _LIFETIME, name)
         medium = _VERIFIABLE[name]
         self.state.send(medium, destination, pool.id, user.username, VERIFY_ATTRIBUTE, code)
@@ -107,13 +85,13 @@ class UserOperations:
         """UpdateUserAttributes / AdminUpdateUserAttributes with Cognito's verification of email and phone."""
         if admin:
             pool, user = self.lookups.admin_user(params)
-            key: UserKey = (pool.id, user.id)
+            key: UserKey = (pool.id, user.sub)
         else:
             pool, user, key = self._token_user(params)
         _rules.require(params, "UserAttributes")
-        given = _attribute_map(params["UserAttributes"])
+        given = _users.attribute_map(params["UserAttributes"])
         current = _rules.attributes(user)
-        config = pool.extended_config
+        config = pool.config
         auto = set(config.get("AutoVerifiedAttributes") or [])
         before_update = set(
             (config.get("UserAttributeUpdateSettings") or {}).get("AttributesRequireVerificationBeforeUpdate")
@@ -136,7 +114,7 @@ class UserOperations:
                 apply[flag] = "false"
             if name in auto:
                 to_send.append((name, given[name]))
-        self._moto_update(pool, user, apply)
+        _users.write_attributes(self.state, pool, user, apply)
         pending = self.state.pending_attributes.setdefault(key, {})
         for name, value in waiting.items():
             self.state.codes.pop(_code_slot(key, name), None)  # a code for an older value stops working
@@ -170,7 +148,7 @@ class UserOperations:
         values = {f"{name}_verified": "true"}
         if name in waiting:
             values[name] = waiting[name]
-        self._moto_update(pool, user, values)
+        _users.write_attributes(self.state, pool, user, values)
         pending.used = True
         waiting.pop(name, None)
         return {}
@@ -182,34 +160,14 @@ class UserOperations:
         names = params["UserAttributeNames"]
         if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
             raise errors.InvalidParameterException("UserAttributeNames must be a list of attribute names")
-        schema = getattr(pool, "schema_attributes", {})
-        required = [n for n in names if getattr(schema.get(n), "required", False)]
-        if required:
-            raise errors.InvalidParameterException(f"Cannot delete the required attribute {required[0]}")
-        current = _rules.attributes(user)
-        gone = list(dict.fromkeys(names + [f"{n}_verified" for n in names if f"{n}_verified" in current]))
-        self.state.moto.call_json(
-            "AdminDeleteUserAttributes",
-            {"UserPoolId": pool.id, "Username": user.username, "UserAttributeNames": gone},
-            region=pool.region,
-        )
+        _users.delete_attributes(self.state, pool, user, names)
         for name in names:
             self.state.pending_attributes.get(key, {}).pop(name, None)
             self.state.codes.pop(_code_slot(key, name), None)
         return {}
 
     def delete_user(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """DeleteUser: the user goes from moto, their tokens are revoked, our state about them dropped."""
-        pool, user, key = self._token_user(params)
-        self.state.moto.call_json(
-            "AdminDeleteUser", {"UserPoolId": pool.id, "Username": user.username}, region=pool.region
-        )
-        self.issuer.sign_out_user(key)
-        state = self.state
-        state.users.pop(key, None)
-        state.pending_attributes.pop(key, None)
-        for slot in [slot for slot in state.codes if slot[0] == key]:
-            del state.codes[slot]
-        for device_key in [k for k, device in state.devices.items() if device.user == key]:
-            del state.devices[device_key]
+        """DeleteUser: the user goes, their tokens are revoked, the state kept about them dropped."""
+        pool, user, _key = self._token_user(params)
+        _users.delete_user(self.state, self.issuer, pool, user)
         return {}

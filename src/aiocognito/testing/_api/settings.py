@@ -1,0 +1,11 @@
+"""Per-pool settings: risk configuration, log delivery, tags, terms, session configuration, provisioned limits. (being written)"""
+
+from __future__ import annotations
+
+from ._base import Route
+
+__all__ = ["ROUTES", "FIDELITY"]
+
+ROUTES: dict[str, Route] = {}
+#: operation -> "full", or "stored: <why the behaviour cannot be reproduced offline>"
+FIDELITY: dict[str, str] = {}
