@@ -291,12 +291,8 @@ async def worker_pool(local_user_pool: LocalUserPool) -> AsyncIterator[tuple[Loc
     worker's refresh (at half the lifetime at the latest) happens within a test."""
     pool = local_user_pool
     pool_id = await pool.create_user_pool()
-    app = await pool.create_app_client(
-        pool_id,
-        AccessTokenValidity=2,
-        IdTokenValidity=2,
-        TokenValidityUnits={"AccessToken": "seconds", "IdToken": "seconds"},
-    )
+    app = await pool.create_app_client(pool_id)
+    pool.set_token_lifetimes(app.client_id, access=2, id_token=2)
     await pool.create_user(pool_id, USER, PASSWORD)
     yield pool, app
 

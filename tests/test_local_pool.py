@@ -1026,10 +1026,11 @@ async def test_errors_look_like_cognitos_on_the_wire(local_user_pool: LocalUserP
             assert response.status == 400
             assert response.headers["x-amzn-ErrorType"].startswith("ResourceNotFoundException")
             assert (await response.json(content_type=None))["__type"] == "ResourceNotFoundException"
-    async with local_user_pool.client(retries=NO_RETRIES) as cognito:
-        await expect(
-            errors.UnsupportedOperationException, cognito.call("ListTerms", UserPoolId="us-east-1_x")
-        )
+        body = json.dumps({"UserPoolId": "us-east-1_x"})
+        headers["X-Amz-Target"] = "AWSCognitoIdentityProviderService.NoSuchOperation"
+        async with http.post(local_user_pool.endpoint_url + "/", data=body, headers=headers) as response:
+            assert response.status == 400
+            assert (await response.json(content_type=None))["__type"] == "UnknownOperationException"
 
 
 async def test_admin_initiate_auth_accepts_srp_and_binds_the_api(local_user_pool: LocalUserPool) -> None:
@@ -1108,12 +1109,12 @@ async def test_a_user_without_a_password_cannot_sign_in_with_an_empty_one(
         # no TemporaryPassword and nothing sent: Cognito makes one up anyway, and so does the pool
         await cognito.admin_create_user(UserPoolId=pool_id, Username="nina", MessageAction="SUPPRESS")
         assert local.messages("nina") == []
-        moto_user = local._moto.user_pool(pool_id).users["nina"]  # type: ignore[union-attr]
-        assert moto_user.password and len(moto_user.password) >= 8
+        stored = local._state.pools[pool_id].users["nina"]
+        assert stored.password and len(stored.password) >= 8
         incorrect = exactly("Incorrect username or password.")
         await expect(errors.NotAuthorizedException, srp_sign_in(cognito, app, "nina", ""), incorrect)
-        # a user with no password at all (moto's None) is treated like an unknown user
-        moto_user.password = None
+        # a user with no password at all is treated like an unknown user
+        stored.password = None
         ephemeral, started = await start_srp(cognito, app, "nina")
         assert started["ChallengeParameters"]["USER_ID_FOR_SRP"] == "nina"
         answer = verifier_answer(app, ephemeral, started["ChallengeParameters"], "")
@@ -1380,7 +1381,7 @@ async def test_dropped_connection_is_a_typed_error(local_user_pool: LocalUserPoo
 
 
 # ----- the pytest plugin -------------------------------------------------------------------------------------
-_NO_MOTO = "for _name in ('moto', 'werkzeug', 'flask'):\n    sys.modules[_name] = None\n"
+_NO_LOCAL_EXTRA = "sys.modules['regex'] = None\n"
 _OLD_PYTEST_ASYNCIO = "import types\nsys.modules['pytest_asyncio'] = types.ModuleType('pytest_asyncio')\n"
 
 
@@ -1406,30 +1407,30 @@ async def run_pytest(
 
 async def test_the_fixture_skips_with_a_hint_when_an_extra_is_missing(tmp_path: Path) -> None:
     (tmp_path / "test_async_probe.py").write_text(
-        "async def test_probe(local_user_pool):\n    raise AssertionError('ran without moto')\n"
+        "async def test_probe(local_user_pool):\n    raise AssertionError('ran without the local extra')\n"
     )
     (tmp_path / "test_sync_probe.py").write_text(
         "def test_probe(local_user_pool):\n    raise AssertionError('ran without pytest_asyncio.fixture')\n"
     )
     common = ("-rs", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-p", "no:anyio")
-    (no_moto, out_moto), (old_asyncio, out_asyncio) = await asyncio.gather(
+    (no_local, out_local), (old_asyncio, out_asyncio) = await asyncio.gather(
         run_pytest(
             tmp_path,
-            _NO_MOTO,
+            _NO_LOCAL_EXTRA,
             *common,
             *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
             "test_async_probe.py",
         ),
         run_pytest(tmp_path, _OLD_PYTEST_ASYNCIO, *common, "-p", "no:asyncio", "test_sync_probe.py"),
     )
-    assert no_moto == 0 and "1 skipped" in out_moto, out_moto
-    assert "needs aiocognito[local]" in out_moto
+    assert no_local == 0 and "1 skipped" in out_local, out_local
+    assert "needs aiocognito[local]" in out_local
     assert old_asyncio == 0 and "1 skipped" in out_asyncio, out_asyncio
     assert "needs pytest-asyncio" in out_asyncio
     # under CI=true a missing part fails the test: a skipped test proves nothing
     on_ci, out_ci = await run_pytest(
         tmp_path,
-        _NO_MOTO,
+        _NO_LOCAL_EXTRA,
         *common,
         *("-o", "asyncio_mode=auto", "-o", "asyncio_default_fixture_loop_scope=function"),
         "test_async_probe.py",

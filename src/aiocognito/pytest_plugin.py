@@ -1,8 +1,8 @@
 """pytest plugin (entry point ``pytest11: aiocognito``): the ``local_user_pool`` fixture.
 
 The fixture gives each test a started :class:`aiocognito.testing.LocalUserPool` on 127.0.0.1 and drops its
-data afterwards. It needs the ``local`` extra (moto) and pytest-asyncio (with ``pytest_asyncio.fixture``).
-Loading the plugin needs neither: without moto a test asking for the fixture is skipped with a hint, and
+data afterwards. It needs the ``local`` extra and pytest-asyncio (with ``pytest_asyncio.fixture``).
+Loading the plugin needs neither: without the extra a test asking for the fixture is skipped with a hint, and
 without a usable pytest-asyncio the fixture is a plain one that skips, so installing aiocognito never
 breaks a pytest run. Under ``CI=true`` a missing part fails the test instead: a skipped test proves nothing. This is the fixture's only definition; ``aiocognito.testing`` re-exports it lazily.
 """
@@ -48,7 +48,7 @@ if _async_fixture is not None:
     async def local_user_pool() -> AsyncIterator[LocalUserPool]:
         """A running local user pool on 127.0.0.1 (a free port); its data is dropped after the test."""
         try:
-            from .testing._pool import LocalUserPool  # the 'local' extra (moto): only when a test asks
+            from .testing._pool import LocalUserPool  # the 'local' extra: only when a test asks
         except ImportError as exc:
             _missing(f"{_NEEDS_LOCAL}: {exc}")
         async with LocalUserPool() as pool:

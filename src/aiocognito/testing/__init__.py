@@ -1,17 +1,17 @@
 """A faithful local Cognito user pool for tests and demos: ``LocalUserPool``, fault injection, a pytest plugin.
 
-``LocalUserPool`` serves Cognito's wire protocol on 127.0.0.1 with moto underneath (users, pools, clients)
-and a real authentication surface on top: SRP, devices, MFA, tokens signed per pool. See ``_pool``.
+``LocalUserPool`` serves Cognito's wire protocol on 127.0.0.1: every operation of the model, on the pool's
+own state, with a real authentication surface: SRP, devices, MFA, tokens signed per pool. See ``_pool``.
 
-Importing this package needs neither moto nor pytest: ``LocalUserPool``, ``AppClient`` and ``serve`` (which
+Importing this package needs neither the ``local`` extra nor pytest: ``LocalUserPool``, ``AppClient`` and ``serve`` (which
 need the ``local`` extra) are imported when first used, and so is the pytest fixture ``local_user_pool``
 (defined in :mod:`aiocognito.pytest_plugin`, the registered plugin). ``aiocognito demo`` against a real
 pool relies on this.
 
 The modules, from the server down:
 
-* ``_pool``: ``LocalUserPool``, the HTTP server and the routing of operations; ``_moto``: moto underneath;
-  ``_faults``: fault injection; ``demo``: the demo journey (``aiocognito demo``).
+* ``_pool``: ``LocalUserPool``, the HTTP server and the routing of operations; ``_shapes``: the service
+  model, which checks every request; ``_faults``: fault injection; ``demo``: the demo journey.
 * ``_auth``: InitiateAuth and RespondToAuthChallenge, checked and dispatched by flow and challenge, and the
   order of the steps after each factor. The flows: ``_password_auth`` (and the lockout), ``_srp_auth``
   (PASSWORD_VERIFIER), ``_custom_auth`` (CUSTOM_AUTH), ``_choice_auth`` (USER_AUTH), ``_refresh_auth``
@@ -20,9 +20,12 @@ The modules, from the server down:
 * The other operations: ``_mfa`` (MFA settings, TOTP), ``_devices``, ``_token_ops`` (refresh, revoke,
   sign-out, GetUser), ``_codes`` (sign-up and recovery codes), ``_user_ops`` (attribute updates and
   their verification codes, DeleteUserAttributes, DeleteUser).
-* Underneath: ``_sessions`` (challenge Sessions), ``_lookups`` (pools, clients, users), ``_srp_server``
-  (server-side SRP), ``_issuer`` and ``_jwt`` (tokens and keys), ``_rules`` (settings and checks),
-  ``_state`` (what the pool keeps beside moto), ``_constants``.
+* ``_api``: every other operation, one module per area (pools, clients, users, groups, federation,
+  domains, import jobs, settings, recovery, CIMD, account, tokens, WebAuthn).
+* Underneath: ``_records`` (pools, clients, users, groups), ``_state`` (the records and the protocol
+  state), ``_users`` (creating and changing users), ``_ids`` (Cognito-shaped ids), ``_sessions``
+  (challenge Sessions), ``_lookups`` (pools, clients, users), ``_srp_server`` (server-side SRP),
+  ``_issuer`` and ``_jwt`` (tokens and keys), ``_rules`` (settings and checks), ``_constants``.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ __all__ = [
     "serve",
 ]
 
-# name -> the module that defines it (relative to this package), imported on first use (moto, pytest)
+# name -> the module that defines it (relative to this package), imported on first use (the local extra, pytest)
 _LAZY = {
     "AppClient": "._pool",
     "LocalUserPool": "._pool",

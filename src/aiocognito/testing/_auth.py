@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from . import _rules
+from ._auth_events import record_auth_event
 from ._auth_types import Answer, Response
 from ._challenges import Challenges
 from ._choice_auth import ChoiceAuth
@@ -253,6 +254,10 @@ class AuthService:
             new_device = self.devices.issue(pool, user)
             device_key = new_device.device_key
         result, _ = self.issuer.authentication_result(pool, client, user, device_key=device_key)
+        passed = [("Password", "Success")] * sign_in.password_verified + [("Mfa", "Success")] * (
+            "mfa" in sign_in.done
+        )
+        record_auth_event(self.state, pool, user, event_type="SignIn", response="Pass", challenges=passed)
         if new_device is not None:
             result["NewDeviceMetadata"] = {
                 "DeviceKey": new_device.device_key,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from . import _rules, _users
+from ._auth_events import record_auth_event
 from ._lookups import Lookups
 from ._state import PendingCode, PoolState
 
@@ -109,7 +110,7 @@ class CodeService:
             raise errors.UserNotFoundException(_NOT_FOUND)
         return pool, client, user
 
-    def _send_code(self, pool: UserPool, user: User, purpose: str, target: _Target) -> dict[str, str]:
+    def send_code(self, pool: UserPool, user: User, purpose: str, target: _Target) -> dict[str, str]:
         """A new code for ``purpose`` (replacing the last one), sent; returns its CodeDeliveryDetails."""
         medium, attribute, destination = target
         code = self.state.code()
@@ -139,16 +140,19 @@ class CodeService:
         _rules.require(params, "ClientId", "Username", "Password")
         pool, client = self.lookups.client(params["ClientId"])
         _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
+        if (pool.config.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
+            raise errors.NotAuthorizedException("SignUp is not permitted for this user pool")
         password = str(params["Password"])
         _rules.check_password_policy(pool, password)
         attributes = _users.attribute_map(params.get("UserAttributes") or [])
         user = _users.create_user(
             self.state, pool, str(params["Username"]), attributes, status="UNCONFIRMED", password=password
         )
+        record_auth_event(self.state, pool, user, event_type="SignUp", response="Pass")
         response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         target = verification_target(pool, user)
         if target is not None:
-            response["CodeDeliveryDetails"] = self._send_code(pool, user, SIGN_UP, target)
+            response["CodeDeliveryDetails"] = self.send_code(pool, user, SIGN_UP, target)
         return response
 
     def resend_confirmation_code(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -161,7 +165,7 @@ class CodeService:
         target = verification_target(pool, user)
         if target is None:
             raise errors.InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": self._send_code(pool, user, SIGN_UP, target)}
+        return {"CodeDeliveryDetails": self.send_code(pool, user, SIGN_UP, target)}
 
     def confirm_sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ConfirmSignUp: the latest sign-up code, unexpired, for an unconfirmed user."""
@@ -187,7 +191,8 @@ class CodeService:
         if not user.enabled:
             raise errors.NotAuthorizedException("User is disabled.")
         target = recovery_target(pool, user)
-        return {"CodeDeliveryDetails": self._send_code(pool, user, FORGOT_PASSWORD, target)}
+        record_auth_event(self.state, pool, user, event_type="ForgotPassword", response="Pass")
+        return {"CodeDeliveryDetails": self.send_code(pool, user, FORGOT_PASSWORD, target)}
 
     def confirm_forgot_password(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ConfirmForgotPassword: the latest recovery code, unexpired and unused, and a valid new password."""

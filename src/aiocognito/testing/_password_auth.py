@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import errors
+from ._auth_events import record_auth_event
 from ._rules import INCORRECT, secret_equals
 from ._state import PoolState, SignIn, UserKey
 
@@ -47,6 +48,11 @@ class PasswordAuth:
         secrets_ = self.state.secrets_for(key)
         secrets_.failed_attempts += 1
         secrets_.last_failure_at = self.state.now()
+        pool = self.state.user_pool(key[0])
+        user = pool.by_sub.get(key[1]) if pool is not None else None
+        if pool is not None and user is not None:
+            failed = [("Password", "Failure")]
+            record_auth_event(self.state, pool, user, event_type="SignIn", response="Fail", challenges=failed)
         return errors.NotAuthorizedException(INCORRECT)
 
     # ----- the first factor -------------------------------------------------------------------------------

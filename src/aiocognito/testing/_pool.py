@@ -33,7 +33,7 @@ from . import _api, _rules, _shapes
 from ._api import import_jobs
 from ._auth import AuthService
 from ._codes import CodeService
-from ._constants import LOCAL_CREDENTIALS
+from ._constants import LOCAL_CREDENTIALS, UPLOAD_PATH
 from ._devices import DeviceService
 from ._faults import FaultEvent, FaultInjector, FaultPlan
 from ._issuer import TokenIssuer
@@ -55,8 +55,6 @@ logger = logging.getLogger("aiocognito.testing")
 TARGET_PREFIX = "AWSCognitoIdentityProviderService"
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
-#: Where user import jobs' pre-signed URLs point (``{endpoint_url}{UPLOAD_PATH}/{job id}?...``).
-UPLOAD_PATH = "/_uploads"
 #: (status, headers, body) of one answer.
 Reply = tuple[int, list[tuple[str, str]], bytes]
 
@@ -165,7 +163,7 @@ class LocalUserPool:
             "DeleteUserAttributes": u.delete_user_attributes,
             "DeleteUser": u.delete_user,
         }
-        context = _api.Context(self._state, self._lookups, self._issuer)
+        context = _api.Context(self._state, self._lookups, self._issuer, self._mfa, self._codes)
         for name, route in _api.routes().items():
             if name in self._own:
                 raise RuntimeError(f"{name} is routed twice")
@@ -252,6 +250,30 @@ class LocalUserPool:
 
     def now(self) -> float:
         return self._state.now()
+
+    def set_token_lifetimes(
+        self,
+        client_id: str,
+        *,
+        access: int | None = None,
+        id_token: int | None = None,
+        refresh: int | None = None,
+    ) -> None:
+        """Test control: an app client's token lifetimes in seconds, below Cognito's floors if a test needs
+        tokens that expire at once (CreateUserPoolClient refuses those, as Cognito does)."""
+        found = self._state.app_client(client_id)
+        if found is None:
+            raise LookupError(f"no app client {client_id}")
+        config = found[1].config
+        units = config.setdefault("TokenValidityUnits", {})
+        for member, unit, seconds in (
+            ("AccessTokenValidity", "AccessToken", access),
+            ("IdTokenValidity", "IdToken", id_token),
+            ("RefreshTokenValidity", "RefreshToken", refresh),
+        ):
+            if seconds is not None:
+                config[member] = seconds
+                units[unit] = "seconds"
 
     # ===== inspection =====================================================================================
     @property
@@ -473,9 +495,17 @@ class LocalUserPool:
 
     async def _handle_upload(self, request: web.Request) -> web.Response:
         """A user import job's CSV, PUT to the pre-signed URL CreateUserImportJob returned."""
-        body = await request.read()
+        body = bytearray()  # not request.read(): it stops at client_max_size (1 MB); a job takes 100 MB
+        async for chunk in request.content.iter_chunked(1 << 16):
+            body += chunk
+            if len(body) > import_jobs.MAX_CSV_BYTES:
+                break  # receive_upload answers EntityTooLarge
         status, text = import_jobs.receive_upload(
-            self._state, request.match_info["job_id"], dict(request.query), body
+            self._state,
+            request.match_info["job_id"],
+            dict(request.query),
+            bytes(body),
+            headers=request.headers,
         )
         return web.Response(status=status, text=text, content_type="application/xml" if text else None)
 

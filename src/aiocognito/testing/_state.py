@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._signin.srp import int_to_hex
 from . import _ids
@@ -238,6 +238,8 @@ class PoolState:
         self.codes: dict[tuple[UserKey, str], PendingCode] = {}
         # user -> {attribute: new value} kept until verified (AttributesRequireVerificationBeforeUpdate)
         self.pending_attributes: dict[UserKey, dict[str, str]] = {}
+        #: account-level settings beside the pools ("provisioned_limits": {category: requests per second})
+        self.account_settings: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return (

@@ -97,4 +97,6 @@ class TokenOperations:
         }
         if preferred:
             response["PreferredMfaSetting"] = preferred
+        if user.mfa_options:
+            response["MFAOptions"] = [dict(o) for o in user.mfa_options]
         return response

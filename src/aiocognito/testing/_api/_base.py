@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ... import errors
 
 if TYPE_CHECKING:
+    from .._codes import CodeService
     from .._issuer import TokenIssuer
     from .._lookups import Lookups
+    from .._mfa import MfaService
     from .._state import PoolState
 
 __all__ = ["Context", "Handler", "Route", "page", "require_absent", "now"]
@@ -32,6 +34,8 @@ class Context:
     state: PoolState
     lookups: Lookups
     issuer: TokenIssuer
+    mfa: MfaService
+    codes: CodeService
 
 
 #: An operation: (context, request parameters) -> answer body.

@@ -9,7 +9,8 @@ As Cognito does them:
 * ``Schema`` entries for standard attributes change their settings; other names become ``custom:``
   attributes; AliasAttributes and UsernameAttributes exclude each other;
 * UpdateUserPool sets every updatable setting it is not given back to its default (Cognito's documented
-  behaviour); the schema and the username settings never change after creation;
+  behaviour), but tags (which TagResource also sets) stay unless given; the schema and the username
+  settings never change after creation;
 * DeleteUserPool refuses while deletion protection is active or a domain is still attached;
 * AddCustomAttributes adds ``custom:`` attributes (never required, never twice, at most 50);
 * SetUserPoolMfaConfig keeps the factors it is given (a factor left out is off) and answers them, as
@@ -269,11 +270,13 @@ def describe_user_pool(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any
 def update_user_pool(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool = ctx.lookups.pool(params["UserPoolId"])
     config = _settings(params)
-    for name in ("SchemaAttributes", *_FIXED_AT_CREATION):
+    for name in ("SchemaAttributes", "UserPoolTags", *_FIXED_AT_CREATION):
         if name in pool.config:
             config[name] = pool.config[name]
     if params.get("PoolName") is not None:
         pool.name = str(params["PoolName"])
+    if params.get("UserPoolTags") is not None:
+        config["UserPoolTags"] = dict(params["UserPoolTags"])
     if config.get("MfaConfiguration") == "OFF":
         pool.mfa.clear()
     pool.config = config
