@@ -7,7 +7,7 @@ import base64
 import json
 from typing import Any
 
-from walk import Walker, WalkError, walks
+from walk import Walker, walks
 
 from aiocognito import TokenVerifier
 from aiocognito.testing import LocalUserPool
@@ -46,17 +46,6 @@ async def pool_with_orders_api(w: Walker) -> str:
     return pool_id
 
 
-def set_client_token_flow(local: LocalUserPool, client_id: str) -> None:
-    """ExplicitAuthFlows = [ALLOW_CLIENT_TOKEN_AUTH], on the record.
-
-    GetClientToken documents the flow, but the model's ExplicitAuthFlowsType (botocore 1.44.8) does not
-    list it, so the request check refuses it in Create/UpdateUserPoolClient.
-    """
-    found = local._state.app_client(client_id)
-    assert found is not None
-    found[1].config["ExplicitAuthFlows"] = ["ALLOW_CLIENT_TOKEN_AUTH"]
-
-
 async def client_token_client(local: LocalUserPool, w: Walker, pool_id: str, name: str) -> tuple[str, str]:
     """An app client set up for GetClientToken: a secret, custom scopes and only ALLOW_CLIENT_TOKEN_AUTH."""
     settings: dict[str, Any] = {
@@ -67,14 +56,7 @@ async def client_token_client(local: LocalUserPool, w: Walker, pool_id: str, nam
         "AllowedOAuthScopes": ["orders/read", "orders/write"],
         "AllowedOAuthFlowsUserPoolClient": True,
     }
-    try:
-        created = await w.call(
-            "CreateUserPoolClient", **settings, ExplicitAuthFlows=["ALLOW_CLIENT_TOKEN_AUTH"]
-        )
-    except WalkError as exc:  # the model's enum lacks the flow: see set_client_token_flow
-        assert exc.code == "InvalidParameterException" and "enum" in exc.message, exc
-        created = await w.call("CreateUserPoolClient", **settings)
-        set_client_token_flow(local, created["UserPoolClient"]["ClientId"])
+    created = await w.call("CreateUserPoolClient", **settings, ExplicitAuthFlows=["ALLOW_CLIENT_TOKEN_AUTH"])
     client = created["UserPoolClient"]
     return str(client["ClientId"]), str(client["ClientSecret"])
 
@@ -133,10 +115,19 @@ async def test_client_token_grants_the_clients_custom_scopes() -> None:
             ClientId=user_app.client_id,
             Secret=user_app.client_secret,
         )
-        # ...and the flow is not enough without a secret
-        public = await local.create_app_client(pool_id, "public")
-        set_client_token_flow(local, public.client_id)  # (no app client can lose its last secret)
-        await w.refused("NotAuthorizedException", "GetClientToken", ClientId=public.client_id, Secret=secret)
+        # ...and the flow needs a secret, and stands alone
+        for flows, secret_wanted in (
+            (["ALLOW_CLIENT_TOKEN_AUTH"], False),
+            (["ALLOW_CLIENT_TOKEN_AUTH", "ALLOW_USER_SRP_AUTH"], True),
+        ):
+            await w.refused(
+                "InvalidParameterException",
+                "CreateUserPoolClient",
+                UserPoolId=pool_id,
+                ClientName="public",
+                GenerateSecret=secret_wanted,
+                ExplicitAuthFlows=flows,
+            )
 
         # a deleted secret stops working, the other one goes on
         second = await w.call("AddUserPoolClientSecret", UserPoolId=pool_id, ClientId=client_id)

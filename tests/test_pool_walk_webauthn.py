@@ -242,7 +242,8 @@ async def test_twenty_passkeys_at_most_and_pages() -> None:
 
 def test_software_authenticator_signs_assertions_py_webauthn_accepts() -> None:
     """The helper's get() (for passkey sign-in later) makes assertions a relying party verifies."""
-    webauthn = pytest.importorskip("webauthn")
+    import webauthn
+
     authenticator = SoftwareAuthenticator()
     challenge = b"c" * 32
     options = {"rp": {"id": RP_ID}, "user": {"id": b64url(b"user-1")}, "challenge": b64url(challenge)}

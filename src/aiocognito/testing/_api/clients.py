@@ -107,6 +107,13 @@ def _settings(pool: UserPool, params: Mapping[str, Any], has_secret: bool) -> di
     flows = set(config.get("ExplicitAuthFlows") or [])
     if flows & _LEGACY_FLOWS and any(f.startswith("ALLOW_") for f in flows):
         raise errors.InvalidParameterException("Explicit auth flows can not have both legacy and new values.")
+    if "ALLOW_CLIENT_TOKEN_AUTH" in flows:  # GetClientToken: the only flow, and with a secret
+        if len(flows) > 1:
+            raise errors.InvalidParameterException(
+                "ALLOW_CLIENT_TOKEN_AUTH can not be combined with other authentication flows."
+            )
+        if not has_secret:
+            raise errors.InvalidParameterException("ALLOW_CLIENT_TOKEN_AUTH requires a client secret.")
     for provider in config.get("SupportedIdentityProviders") or []:
         if provider != "COGNITO" and provider not in pool.identity_providers:
             raise errors.InvalidParameterException(

@@ -17,8 +17,8 @@ DescribeManagedLoginBrandingByClient, SetUICustomization and GetUICustomization,
   not hold @import, @media, @page, @supports or script; the logo is a PNG or JPEG. A client without its
   own customization gets the pool's ``ALL`` one; an ``ALL`` customization is answered without ClientId.
 
-Records are keyed for later lookups: ``pool.domains`` by domain name (:func:`find_domain` finds a
-domain's pool, as the managed login pages will), ``pool.features["branding"]`` by style id and
+Records are keyed for later lookups: ``pool.domains`` by domain name (:func:`find_domain` and
+:func:`find_host` find a domain's pool, as the managed login pages will), ``pool.features["branding"]`` by style id and
 ``pool.features["ui"]`` by client id or ``ALL``.
 
 Stored, not reproduced: a custom domain's certificate and DNS (Cognito checks the certificate in ACM and
@@ -46,7 +46,7 @@ from ._base import Context, Route
 if TYPE_CHECKING:
     from .._state import PoolState
 
-__all__ = ["ROUTES", "FIDELITY", "find_domain"]
+__all__ = ["ROUTES", "FIDELITY", "find_domain", "find_host"]
 
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?")
 _RESERVED = ("aws", "amazon", "cognito")
@@ -95,6 +95,18 @@ def find_domain(
         if record is not None and (record.get("CustomDomainConfig") or region in (None, pool.region)):
             return pool, record
     return None
+
+
+def find_host(state: PoolState, host: str) -> tuple[UserPool, dict[str, Any]] | None:
+    """The pool and DomainDescription a host name serves: ``<prefix>.auth.<region>.amazoncognito.com`` or a
+    custom domain."""
+    name = host.lower().split(":", 1)[0]
+    prefix, _dot, rest = name.partition(".auth.")
+    region, _dot, suffix = rest.partition(".")
+    if suffix == "amazoncognito.com" and _LABEL.fullmatch(prefix):
+        found = find_domain(state, prefix, region)
+        return found if found is not None and not _is_custom(found[1]) else None
+    return find_domain(state, name)
 
 
 def _is_custom(record: Mapping[str, Any]) -> bool:
@@ -473,6 +485,9 @@ _CUSTOM = (
     "made offline; prefix domains are full"
 )
 _MERGED = "stored: Cognito's own default style document is not published; ReturnMergedResources answers the style's settings"
+_IMAGE_URL = (
+    "stored: the logo's CloudFront ImageUrl cannot be served offline; the logo is kept, its URL not answered"
+)
 #: operation -> "full", or "stored: <why the behaviour cannot be reproduced offline>"
 FIDELITY: dict[str, str] = {
     **{name: "full" for name in ROUTES},
@@ -480,5 +495,6 @@ FIDELITY: dict[str, str] = {
     "UpdateUserPoolDomain": _CUSTOM,
     "DescribeManagedLoginBranding": _MERGED,
     "DescribeManagedLoginBrandingByClient": _MERGED,
-    "SetUICustomization": "stored: the logo's CloudFront ImageUrl cannot be served offline; it is kept, not answered",
+    "SetUICustomization": _IMAGE_URL,
+    "GetUICustomization": _IMAGE_URL,
 }

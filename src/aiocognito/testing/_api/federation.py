@@ -260,7 +260,8 @@ def _provider(ctx: Context, params: Mapping[str, Any]) -> tuple[UserPool, dict[s
 def create_identity_provider(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool = ctx.lookups.pool(params["UserPoolId"])
     name, kind = str(params["ProviderName"]), str(params["ProviderType"])
-    if name != kind if kind in _SOCIAL else name in _SOCIAL or name.casefold() == "cognito":
+    reserved = name in _SOCIAL or name.casefold() == "cognito"
+    if (name != kind) if kind in _SOCIAL else reserved:
         raise errors.InvalidParameterException(f"Provider {name} cannot be of type {kind}.")
     if name in pool.identity_providers:
         raise errors.DuplicateProviderException(f"{name} already exists in user pool {pool.id}")
@@ -289,6 +290,19 @@ def describe_identity_provider(ctx: Context, params: Mapping[str, Any]) -> dict[
     return {"IdentityProvider": _describe_provider(_provider(ctx, params)[1])}
 
 
+_PROVIDER_ORDER = (
+    "UserPoolId",
+    "ProviderName",
+    "ProviderType",
+    "ProviderDetails",
+    "AttributeMapping",
+    "IdpIdentifiers",
+    "AcrMapping",
+    "LastModifiedDate",
+    "CreationDate",
+)
+
+
 def update_identity_provider(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool, record = _provider(ctx, params)
     name, kind = record["ProviderName"], record["ProviderType"]
@@ -308,19 +322,6 @@ def update_identity_provider(ctx: Context, params: Mapping[str, Any]) -> dict[st
     record.clear()
     record.update({k: updated[k] for k in _PROVIDER_ORDER if k in updated})
     return {"IdentityProvider": _describe_provider(record)}
-
-
-_PROVIDER_ORDER = (
-    "UserPoolId",
-    "ProviderName",
-    "ProviderType",
-    "ProviderDetails",
-    "AttributeMapping",
-    "IdpIdentifiers",
-    "AcrMapping",
-    "LastModifiedDate",
-    "CreationDate",
-)
 
 
 def delete_identity_provider(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
