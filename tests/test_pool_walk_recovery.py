@@ -456,3 +456,37 @@ async def test_snapshots_are_kept_at_most_once_a_second() -> None:
         # operations that write no user data take no copy
         before_operation(local._state, "AdminGetUser", {"UserPoolId": pool_id, "Username": "a"})
         assert len(history.snapshots) == 2
+
+
+async def test_recovery_restores_passkeys_and_mfa_secrets() -> None:
+    async with LocalUserPool() as local, Walker(local.endpoint_url) as w:
+        pool_id = (await w.call("CreateUserPool", PoolName="p", UserPoolTier="PLUS"))["UserPool"]["Id"]
+        created_at = local.now()
+        sub = await new_user(local, w, pool_id, "alice")
+        pool, state = local._state.pools[pool_id], local._state
+        passkeys = pool.features.setdefault("webauthn_credentials", {})
+        passkeys[sub] = [{"CredentialId": "c1", "FriendlyCredentialName": "laptop", "sign_count": 1}]
+
+        local.advance_clock(60)
+        await write(local, w, "CreateGroup", UserPoolId=pool_id, GroupName="g")  # a copy is kept first
+        passkeys[sub].append({"CredentialId": "c2", "FriendlyCredentialName": "phone", "sign_count": 0})
+        passkeys[sub][0]["sign_count"] = 5  # a sign-in, not a write
+        state.secrets_for((pool_id, sub)).email_mfa_enabled = True
+
+        local.advance_clock(20 * 60)
+        made = await w.call(
+            "InitiatePointInTimeRecovery", UserPoolId=pool_id, RestoreTimestamp=created_at + 30
+        )
+        restore_id = made["Restoration"]["RestoreId"]
+        described = await w.call("DescribePointInTimeRecovery", UserPoolId=pool_id, RestoreId=restore_id)
+        assert preview(described["Restoration"]) == {
+            "Users": (0, 0, 0),
+            "Groups": (0, 0, 1),
+            "User MFAs": (0, 0, 1),
+            "Passkeys": (0, 0, 1),
+        }
+        await w.call("StartPointInTimeRecovery", UserPoolId=pool_id, RestoreId=restore_id)
+        restored = pool.features["webauthn_credentials"][sub]
+        assert [(c["CredentialId"], c["sign_count"]) for c in restored] == [("c1", 5)]
+        assert state.secrets_for((pool_id, sub)).email_mfa_enabled is False
+        assert "g" not in pool.groups

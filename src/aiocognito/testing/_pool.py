@@ -30,7 +30,7 @@ from aiohttp import web
 from .. import errors
 from .._errors import ServiceError
 from . import _api, _rules, _shapes
-from ._api import import_jobs
+from ._api import import_jobs, recovery
 from ._auth import AuthService
 from ._codes import CodeService
 from ._constants import LOCAL_CREDENTIALS, UPLOAD_PATH
@@ -545,6 +545,7 @@ class LocalUserPool:
                 return error_reply(400, "UnknownOperationException", f"Unknown operation {operation}")
             _shapes.check_input(operation, params)
             self._state.region_of_request = _signed_region(headers) or self.region
+            recovery.before_operation(self._state, operation, params)
             result = handler(params)
             return 200, [("Content-Type", JSON_CONTENT_TYPE)], json.dumps(result).encode()
         except ServiceError as exc:

@@ -28,6 +28,7 @@ from .. import _ids
 from .._records import UserPool
 from .._users import forget_user
 from ._base import Context, Route, page
+from .recovery import replica_regions
 
 __all__ = ["ROUTES", "FIDELITY", "STANDARD_SCHEMA", "describe_pool"]
 
@@ -314,6 +315,7 @@ def list_user_pools(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
             "LambdaConfig": copy.deepcopy(p.config.get("LambdaConfig", {})),
             "LastModifiedDate": p.modified,
             "CreationDate": p.created,
+            **({"ReplicaRegions": replica_regions(p)} if replica_regions(p) else {}),
         }
         for p in chunk
     ]

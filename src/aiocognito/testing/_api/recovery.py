@@ -73,7 +73,6 @@ _REGION = re.compile(r"[a-z]{2,}(-[a-z]+)+-[0-9]+")
 class _Replica:
     region: str
     status: str
-    created: float
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -139,7 +138,7 @@ def create_user_pool_replica(ctx: Context, params: Mapping[str, Any]) -> dict[st
     if replicas:
         raise errors.LimitExceededException("A user pool can have at most one secondary replica.")
     tags = {str(k): str(v) for k, v in (params.get("UserPoolTags") or {}).items()}
-    replicas[region] = _Replica(region, "INACTIVE", ctx.state.now(), tags)
+    replicas[region] = _Replica(region, "INACTIVE", tags)
     return {"UserPoolReplica": _replica_type(pool, region, "CREATING", "SECONDARY")}
 
 
@@ -216,10 +215,7 @@ class _History:
 
 
 def _history(pool: UserPool) -> _History:
-    found = pool.features.get(_PITR)
-    if not isinstance(found, _History):
-        found = pool.features[_PITR] = _History()
-    return found
+    return pool.features.setdefault(_PITR, _History())  # type: ignore[no-any-return]
 
 
 def _secrets_view(state: PoolState, pool: UserPool, sub: str) -> tuple[Any, ...]:
@@ -229,12 +225,24 @@ def _secrets_view(state: PoolState, pool: UserPool, sub: str) -> tuple[Any, ...]
     return (kept.totp_secret, kept.email_mfa_enabled, kept.email_mfa_preferred)
 
 
+def _copy(record: Any) -> Any:
+    """A copy of a record, its containers and the dicts in its lists (records hold strings, not objects)."""
+    twin = copy.copy(record)
+    for f in fields(record):
+        value = getattr(record, f.name)
+        if isinstance(value, (dict, set)):
+            setattr(twin, f.name, type(value)(value))
+        elif isinstance(value, list):
+            setattr(twin, f.name, [dict(v) if isinstance(v, dict) else v for v in value])
+    return twin
+
+
 def _take(state: PoolState, pool: UserPool, now: float) -> _Snapshot:
     return _Snapshot(
         taken_at=now,
-        users={u.sub: copy.deepcopy(u) for u in pool.users.values()},
+        users={u.sub: _copy(u) for u in pool.users.values()},
         mfa={u.sub: _secrets_view(state, pool, u.sub) for u in pool.users.values()},
-        groups={name: copy.deepcopy(g) for name, g in pool.groups.items()},
+        groups={name: _copy(g) for name, g in pool.groups.items()},
         passkeys=copy.deepcopy(dict(pool.features.get(CREDENTIALS) or {})),
     )
 
@@ -343,7 +351,7 @@ def _mfa(user: User, secrets: tuple[Any, ...]) -> Any | None:
 
 def _restored(current: User | None, past: User, restore_to: float) -> User:
     """The user as the recovery leaves it: as at the recovery point, but a newer password is kept."""
-    user = copy.deepcopy(past)
+    user: User = _copy(past)
     if current is not None and current.password_changed_at > restore_to:
         user.password, user.password_history = current.password, list(current.password_history)
         user.password_changed_at = current.password_changed_at
@@ -419,7 +427,7 @@ def _restore(ctx: Context, pool: UserPool, snap: _Snapshot, restore_to: float) -
     for name, past in snap.groups.items():
         current_group = pool.groups.get(name)
         if current_group is None:
-            pool.groups[name] = copy.deepcopy(past)
+            pool.groups[name] = _copy(past)
         else:
             for f in fields(Group):
                 setattr(current_group, f.name, getattr(past, f.name))
@@ -479,18 +487,14 @@ def _check_recovery_point(pool: UserPool, history: _History, restore_to: float, 
     if restore_to > now - _MIN_AGE:
         raise errors.InvalidParameterException("The recovery point must be at least 15 minutes in the past.")
     if restore_to < pool.created:
-        raise errors.InvalidParameterException(
-            "The recovery point can't be earlier than the creation time of the user pool."
-        )
+        raise errors.InvalidParameterException("The recovery point can't precede the user pool's creation.")
     plans = {plan for changed, plan in history.tiers if changed > restore_to} | {_tier(pool)}
     if "LITE" in plans:
-        raise errors.InvalidParameterException(
-            "The user pool must have been on the Essentials or Plus feature plan since the recovery point."
-        )
+        raise errors.InvalidParameterException("The pool was on the Lite plan after the recovery point.")
     days = 14 if plans == {"PLUS"} else 1
     if restore_to < now - days * _DAY:
         raise errors.InvalidParameterException(
-            f"The recovery point must be within the last {days} day(s) with the user pool's feature plan."
+            f"With its feature plan, the pool recovers {days} day(s) back."
         )
 
 
@@ -568,11 +572,8 @@ def cancel_point_in_time_recovery(ctx: Context, params: Mapping[str, Any]) -> di
     pool = _recovering_pool(ctx, params)
     r = _restoration(pool, params["RestoreId"])
     if r.status not in ("PREVIEW_GENERATING", "PREVIEW_GENERATED"):
-        started = r.status in ("RESTORING", "RESTORE_COMPLETED")
         raise errors.InvalidParameterException(
-            "You can't cancel a recovery after you start it."
-            if started
-            else f"A recovery can be canceled only before it starts; it is {r.status}."
+            f"Only a recovery not yet started can be canceled: {r.status}."
         )
     r.status, r.preview, r.snapshot, r.ended = "PREVIEW_CANCELLED", None, None, ctx.state.now()
     return {"Restoration": _restoration_type(r)}
