@@ -321,3 +321,37 @@ async def test_auth_events_need_threat_protection_and_take_feedback() -> None:
             "UserNotFoundException", "AdminListUserAuthEvents", UserPoolId=pool_id, Username="nobody"
         )
         w.check_walked(test_auth_events_need_threat_protection_and_take_feedback)
+
+
+@walks("SetUserPoolSessionConfiguration", "AdminListUserSessions")
+async def test_a_sign_in_beyond_max_per_user_ends_the_least_recently_used_session() -> None:
+    async with LocalUserPool() as local, Walker(local.endpoint_url) as w:
+        pool_id = await local.create_user_pool()
+        app = await local.create_app_client(pool_id, flows=FLOWS)
+        await local.create_user(pool_id, "alice", PASSWORD)
+        await w.call(
+            "SetUserPoolSessionConfiguration",
+            UserPoolId=pool_id,
+            UserSessionTracking="ENABLED",
+            TokenSession={"MaxPerUser": 2},
+        )
+        first = await sign_in(w, app.client_id)
+        local.advance_clock(5)
+        second = await sign_in(w, app.client_id)
+        local.advance_clock(5)
+        await refresh(w, app.client_id, first["RefreshToken"])  # the first is now the more recent one
+        local.advance_clock(5)
+        third = await sign_in(w, app.client_id)
+        listed = (await w.call("AdminListUserSessions", UserPoolId=pool_id, Username="alice"))["Sessions"]
+        assert len(listed) == 2
+        refused = await w.refused(
+            "NotAuthorizedException",
+            "InitiateAuth",
+            ClientId=app.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": second["RefreshToken"]},
+        )
+        assert refused.message == "Refresh Token has been revoked"
+        for kept in (first, third):
+            await refresh(w, app.client_id, kept["RefreshToken"])
+        w.check_walked(test_a_sign_in_beyond_max_per_user_ends_the_least_recently_used_session)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from . import _rules
+from ._session_config import max_token_sessions
 from ._state import AccessRecord, PoolState, RefreshRecord, UserKey
 
 if TYPE_CHECKING:
@@ -122,9 +123,24 @@ class TokenIssuer:
                 auth_time=auth_time,
                 expires_at=now + refresh_seconds,
                 device_key=device_key,
+                last_used_at=now,
             )
             result["RefreshToken"] = refresh_token
+            self._evict_beyond_limit(pool, key)
         return result, refresh_token
+
+    def _evict_beyond_limit(self, pool: UserPool, user: UserKey) -> None:
+        """With session tracking, a user keeps at most MaxPerUser token sessions: the least recently used go."""
+        limit = max_token_sessions(pool)
+        if limit is None:
+            return
+        now = self.state.now()
+        last_used: dict[str, float] = {}
+        for record in self.state.refresh_tokens.values():
+            if record.user == user and not record.revoked and now < record.expires_at:
+                last_used[record.origin_jti] = max(last_used.get(record.origin_jti, 0.0), record.last_used_at)
+        for origin_jti in sorted(last_used, key=last_used.__getitem__)[: max(0, len(last_used) - limit)]:
+            self.revoke_family(origin_jti)
 
     # ----- checking ------------------------------------------------------------------------------------
     def check_access_token(self, token: object) -> AccessRecord:
@@ -157,6 +173,7 @@ class TokenIssuer:
             device = self.state.devices.get(record.device_key)  # ForgetDevice removes it
             if device_key != record.device_key or device is None or device.user != record.user:
                 raise errors.NotAuthorizedException("Invalid Refresh Token")
+        record.last_used_at = self.state.now()
         return record
 
     # ----- revoking ------------------------------------------------------------------------------------

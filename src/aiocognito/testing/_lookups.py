@@ -71,10 +71,17 @@ class Lookups:
         return found[0], found[1], record.user
 
     def find_user(self, pool: UserPool, client: Client, name: str) -> User | None:
-        """The user a sign-in names; None when unknown and the client prevents user existence errors."""
+        """The user a sign-in names; None when unknown and the client prevents user existence errors.
+
+        A user whose password an administrator reset (or who was imported) must reset it first: Cognito
+        says so before looking at any password, unless the client hides which users exist.
+        """
         user = _rules.resolve_user(pool, name)
-        if user is None and not _rules.prevents_user_existence_errors(client):
+        hides = _rules.prevents_user_existence_errors(client)
+        if user is None and not hides:
             raise errors.UserNotFoundException("User does not exist.")
+        if user is not None and user.status == "RESET_REQUIRED" and user.enabled and not hides:
+            raise errors.PasswordResetRequiredException("Password reset required for the user")
         return user
 
     def signed_in_user(self, sign_in: SignIn) -> tuple[UserPool, Client, User]:

@@ -162,6 +162,7 @@ class RefreshRecord:
     device_key: str | None
     revoked: bool = False
     rotated_at: float | None = None  # set when a rotation replaced it
+    last_used_at: float = 0.0  # issued or last refreshed with (the least recently used session goes first)
 
 
 @dataclass

@@ -43,8 +43,8 @@ from typing import TYPE_CHECKING, Any
 from ... import errors
 from .. import _rules
 from .._auth_events import AUTH_EVENTS, AuthEvent, record_auth_event, threat_protection
+from .._session_config import session_configuration
 from ._base import Context, Route, page
-from .settings import session_configuration
 
 if TYPE_CHECKING:
     from .._records import User, UserPool

@@ -45,6 +45,7 @@ from ... import errors
 from ...quotas import CATEGORY_RPS
 from .. import _ids
 from .._records import UserPool
+from .._session_config import session_configuration, sessions_store
 from ._base import Context, Route, page
 
 if TYPE_CHECKING:
@@ -349,26 +350,6 @@ def list_terms(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # ===== session configuration ==============================================================================
-_POOL_SESSIONS: dict[str, Any] = {"UserSessionTracking": "DISABLED", "TokenSession": {"MaxPerUser": 20}}
-_CLIENT_SESSIONS: dict[str, Any] = {"SSOSession": {"MaxValidityMinutes": 60}}
-
-
-def _sessions(pool: UserPool) -> dict[str, Any]:
-    """``{"pool": {UserSessionTracking, TokenSession} | None, "clients": {client id: {SSOSession}}}``."""
-    store: dict[str, Any] = pool.features.setdefault("sessions", {"pool": None, "clients": {}})
-    return store
-
-
-def session_configuration(pool: UserPool, client_id: str | None = None) -> dict[str, Any]:
-    """The session settings in force: the pool's, and the client's SSO session when ``client_id`` is given
-    (Cognito's defaults where nothing was set)."""
-    store = _sessions(pool)
-    settings = copy.deepcopy(store["pool"] or _POOL_SESSIONS)
-    if client_id is not None:
-        settings.update(copy.deepcopy(store["clients"].get(client_id) or _CLIENT_SESSIONS))
-    return settings
-
-
 def _require_session_tier(pool: UserPool) -> None:
     tier = pool.config.get("UserPoolTier") or "ESSENTIALS"
     if tier not in ("ESSENTIALS", "PLUS"):
@@ -385,7 +366,7 @@ def get_user_pool_session_configuration(ctx: Context, params: Mapping[str, Any])
 def set_user_pool_session_configuration(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool = ctx.lookups.pool(params["UserPoolId"])
     _require_session_tier(pool)
-    _sessions(pool)["pool"] = {
+    sessions_store(pool)["pool"] = {
         "UserSessionTracking": params["UserSessionTracking"],
         "TokenSession": {"MaxPerUser": int(params["TokenSession"]["MaxPerUser"])},
     }
@@ -409,7 +390,7 @@ def set_user_pool_client_session_configuration(ctx: Context, params: Mapping[str
             "Session tracking must be enabled for the user pool (SetUserPoolSessionConfiguration) first."
         )
     sso = {"MaxValidityMinutes": int(params["SSOSession"]["MaxValidityMinutes"])}
-    _sessions(pool)["clients"][client_id] = {"SSOSession": sso}
+    sessions_store(pool)["clients"][client_id] = {"SSOSession": sso}
     return {"UserPoolId": pool.id, "ClientId": client_id, "SSOSession": dict(sso)}
 
 
@@ -489,9 +470,7 @@ FIDELITY: dict[str, str] = {
         "notification e-mails need Cognito's service)"
     ),
     "SetLogDeliveryConfiguration": "stored: no CloudWatch Logs, S3 or Firehose offline; nothing is delivered",
-    "SetUserPoolSessionConfiguration": (
-        "stored: sign-in does not evict token sessions beyond MaxPerUser in the local pool yet"
-    ),
+    "SetUserPoolSessionConfiguration": ("full"),
     "SetUserPoolClientSessionConfiguration": (
         "stored: the local pool does not reuse SSO sessions by MaxValidityMinutes yet"
     ),
