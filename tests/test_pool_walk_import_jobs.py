@@ -341,3 +341,72 @@ async def test_a_pool_without_auto_verified_attributes_cannot_start_an_import() 
             CloudWatchLogsRoleArn=ROLE,
         )
         w.check_walked(test_a_pool_without_auto_verified_attributes_cannot_start_an_import)
+
+
+def _hashes(password: str) -> dict[str, str]:
+    """The password hashed the four ways an import job takes (within Cognito's parameter bounds)."""
+    import base64
+    import hashlib
+
+    import bcrypt
+    from argon2 import PasswordHasher
+
+    def ab64(raw: bytes) -> str:
+        return base64.b64encode(raw).decode().rstrip("=").replace("+", ".")
+
+    salt = b"0123456789abcdef"
+    scrypt = hashlib.scrypt(password.encode(), salt=salt, n=16384, r=8, p=1, dklen=32)
+    pbkdf2 = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, 1000, 32)
+    return {
+        "BCRYPT": bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode(),
+        "ARGON2ID": PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(password),
+        "SCRYPT": f"16384$8$1${salt.hex()}${scrypt.hex()}",
+        "PBKDF2_SHA256": f"$pbkdf2-sha256$1000${ab64(salt)}${ab64(pbkdf2)}",
+    }
+
+
+@pytest.mark.parametrize("algorithm", ["BCRYPT", "ARGON2ID", "SCRYPT", "PBKDF2_SHA256"])
+async def test_an_imported_password_hash_signs_the_user_in_once_then_the_password_is_theirs(
+    algorithm: str,
+) -> None:
+    async with LocalUserPool() as local, Walker(local.endpoint_url) as w:
+        pool_id = await new_pool(local)
+        app = await local.create_app_client(
+            pool_id, flows=("ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH")
+        )
+        job = await new_job(w, pool_id, PasswordHashingAlgorithm=algorithm)
+        columns = ["cognito:username", "email", "email_verified", "password_hash"]
+        row = user_row("legacy", password_hash=_hashes(NEW_PASSWORD)[algorithm])
+        assert await put(job["PreSignedUrl"], csv_text(columns, [row])) == (200, "")
+        await w.call("StartUserImportJob", UserPoolId=pool_id, JobId=job["JobId"])
+        done = await w.call("DescribeUserImportJob", UserPoolId=pool_id, JobId=job["JobId"])
+        assert done["UserImportJob"]["ImportedUsers"] == 1, done
+
+        def password_auth(password: str) -> Any:
+            return w.call(
+                "InitiateAuth",
+                ClientId=app.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "legacy", "PASSWORD": password},
+            )
+
+        async with local.client(retries=RetryPolicy(max_attempts=1)) as cognito:
+            # SRP cannot start from a hash: before the first password sign-in it fails like a wrong password
+            with pytest.raises(errors.NotAuthorizedException):
+                await Session(cognito, user_pool_id=pool_id, client_id=app.client_id).sign_in(
+                    "legacy", NEW_PASSWORD
+                )
+            await w.refused(
+                "NotAuthorizedException",
+                "InitiateAuth",
+                ClientId=app.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": "legacy", "PASSWORD": "Wr0ng-pass!"},
+            )
+            assert "AuthenticationResult" in await password_auth(NEW_PASSWORD)
+            assert local._state.pools[pool_id].features["import_password_hashes"] == {}
+            # from now on the password is the user's own: SRP works
+            step = await Session(cognito, user_pool_id=pool_id, client_id=app.client_id).sign_in(
+                "legacy", NEW_PASSWORD
+            )
+            assert isinstance(step, SignedIn)

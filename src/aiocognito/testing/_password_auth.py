@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import errors
+from . import _password_hashes
 from ._auth_events import record_auth_event
 from ._rules import INCORRECT, secret_equals
 from ._state import PoolState, SignIn, UserKey
@@ -72,6 +73,10 @@ class PasswordAuth:
             raise errors.NotAuthorizedException("User is disabled.")
         key = (pool.id, user.sub)
         self.check_lockout(key)
+        imported = None if user.password else _password_hashes.imported_hash(pool, user)
+        if imported is not None and _password_hashes.verify(imported["algorithm"], imported["hash"], password):
+            user.set_password(password, self.state.now())  # the first sign-in after an import with hashes
+            _password_hashes.forget(pool, user)
         if not user.password or not secret_equals(user.password, password):
             raise self.fail_password(key)
         self.state.secrets_for(key).failed_attempts = 0

@@ -49,8 +49,8 @@ PBKDF2 600,000 iterations).
 Cognito writes each skipped or failed line to CloudWatch Logs (``[FAILED] Line Number 5956 - ...``; the
 header is line 1). The local pool writes nothing there: it keeps those lines on the job
 (``ImportJob.failures``: ``{"line", "status", "reason"}``), where a public helper of the local pool can
-show them. Imported password hashes are kept in ``pool.features["import_password_hashes"]`` (by sub); the
-local sign-in does not check them yet, so those users cannot sign in with their old password locally.
+show them. Imported password hashes are kept in ``pool.features["import_password_hashes"]`` (by sub) until
+the user's first password sign-in checks one (``_password_hashes``).
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ from ... import errors
 from .. import _ids, _users
 from .._constants import UPLOAD_PATH
 from .._records import ImportJob, UserPool
+from .._password_hashes import IMPORTED_HASHES
 from ._base import Context, Route, page
 
 __all__ = [
@@ -96,7 +97,6 @@ MAX_LINE_CHARS = 16_000
 _USERNAME = "cognito:username"
 _MFA = "cognito:mfa_enabled"
 _HASH = "password_hash"
-_HASHES = "import_password_hashes"  # pool.features: sub -> {"algorithm", "hash"}
 _ALGORITHMS = "import_password_algorithms"  # pool.features: job id -> PasswordHashingAlgorithm
 _SIGNED_HEADERS = "host;x-amz-server-side-encryption"
 _SUCCEEDED = "Import Job Completed Successfully."
@@ -436,7 +436,7 @@ def _import_line(
         if user.attributes.get("phone_number"):
             user.mfa_options = [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
     if password_hash and algorithm:
-        pool.features.setdefault(_HASHES, {})[user.sub] = {"algorithm": algorithm, "hash": password_hash}
+        pool.features.setdefault(IMPORTED_HASHES, {})[user.sub] = {"algorithm": algorithm, "hash": password_hash}
     return "SUCCEEDED"
 
 
