@@ -490,3 +490,27 @@ async def test_recovery_restores_passkeys_and_mfa_secrets() -> None:
         assert [(c["CredentialId"], c["sign_count"]) for c in restored] == [("c1", 5)]
         assert state.secrets_for((pool_id, sub)).email_mfa_enabled is False
         assert "g" not in pool.groups
+
+
+async def test_copies_share_unchanged_users_and_thin_out_with_age() -> None:
+    from aiocognito.testing import _snapshots
+
+    async with LocalUserPool() as local:
+        pool_id = await local.create_user_pool()
+        for n in range(50):
+            await local.create_user(pool_id, f"user{n}", "Passw0rd!")
+        pool = local._state.pools[pool_id]
+        first = _snapshots.take(local._state, pool, local.now())
+        await local.call("AdminDisableUser", UserPoolId=pool_id, Username="user7")
+        second = _snapshots.take(local._state, pool, local.now(), first)
+        changed = pool.users["user7"].sub
+        assert second.users[changed] is not first.users[changed] and not second.users[changed].enabled
+        assert all(second.users[s] is first.users[s] for s in first.users if s != changed)
+        # one copy a second of writes for a day: a few hundred are kept, spread over the whole day
+        kept: list[_snapshots.Snapshot] = []
+        for _ in range(86_400 // 60):
+            local.advance_clock(60)
+            kept = _snapshots.keep(local._state, pool, kept, local.now(), 15 * 86_400.0, force=False)
+        assert 20 < len(kept) < 200
+        ages = [local.now() - s.taken_at for s in kept]
+        assert max(ages) > 80_000 and min(ages) < 1

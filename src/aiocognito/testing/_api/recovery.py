@@ -19,8 +19,8 @@ its ``ReplicaRegions``.
 Point-in-time recovery (InitiatePointInTimeRecovery, DescribePointInTimeRecovery,
 ListPointInTimeRecoveries, StartPointInTimeRecovery, CancelPointInTimeRecovery) is real: the dispatcher
 calls :func:`before_operation` before every operation, which, before one that writes user data, keeps a
-copy of the pool's users, groups, users' MFA settings and passkeys (at most one per ``SNAPSHOT_INTERVAL``
-second of pool time: a recovery point resolves to within that second), and refuses the write
+copy of the pool's users, groups, users' MFA settings and passkeys (``_snapshots``: at most one per
+second of pool time, fewer as they age, so a recovery point resolves to the first copy after it), and refuses the write
 (OperationNotEnabledException) while a recovery pauses writes. As Cognito does it:
 
 * Initiate needs the Essentials plan (recovery up to 1 day back) or Plus (14 days), held since the
@@ -52,7 +52,9 @@ from typing import TYPE_CHECKING, Any
 
 from ... import errors
 from .. import _ids
+from .. import _snapshots as snapshots
 from .._records import Group, User, UserPool
+from .._snapshots import NO_SECRETS, SNAPSHOT_INTERVAL, Snapshot, copy_record, secrets_view, take
 from .._users import delete_user
 from ._base import Context, Route, page
 from .webauthn import CREDENTIALS
@@ -171,8 +173,6 @@ def delete_user_pool_replica(ctx: Context, params: Mapping[str, Any]) -> dict[st
 
 # ===== point-in-time recovery: history ====================================================================
 
-#: at most one copy of a pool's user data per this many seconds of pool time
-SNAPSHOT_INTERVAL = 1.0
 _PITR = "point_in_time_recovery"  # pool.features key: _History
 _DAY = 86_400.0
 _RETENTION = 15 * _DAY  # the longest recovery period (Plus: 14 days), and a margin
@@ -181,19 +181,6 @@ _ACTIVE = frozenset(
     "PREVIEW_GENERATING PREVIEW_GENERATED RESTORING TEMPORARY_INTERNAL_ERROR_SEE_SUPPORT_CASE AWS_ABORTED".split()
 )
 _IMPORTING = frozenset({"Pending", "InProgress", "Stopping"})
-#: MFA settings kept beside a user (UserSecrets): TOTP secret, email MFA on, email MFA preferred
-_NO_SECRETS: tuple[Any, ...] = (None, False, False)
-
-
-@dataclass
-class _Snapshot:
-    """A pool's user data at one moment (deep copies)."""
-
-    taken_at: float
-    users: dict[str, User]  # by sub
-    mfa: dict[str, tuple[Any, ...]] = field(repr=False)  # by sub
-    groups: dict[str, Group]
-    passkeys: dict[str, list[dict[str, Any]]] = field(repr=False)  # by sub, as webauthn keeps them
 
 
 @dataclass
@@ -203,13 +190,13 @@ class _Restoration:
     triggered: float
     status: str
     preview: list[dict[str, Any]] | None = None
-    snapshot: _Snapshot | None = field(default=None, repr=False)
+    snapshot: Snapshot | None = field(default=None, repr=False)
     ended: float | None = None
 
 
 @dataclass
 class _History:
-    snapshots: list[_Snapshot] = field(default_factory=list)  # oldest first
+    snapshots: list[Snapshot] = field(default_factory=list)  # oldest first
     tiers: list[tuple[float, str]] = field(default_factory=list)  # (changed at, plan before the change)
     restorations: dict[str, _Restoration] = field(default_factory=dict)
 
@@ -218,43 +205,11 @@ def _history(pool: UserPool) -> _History:
     return pool.features.setdefault(_PITR, _History())  # type: ignore[no-any-return]
 
 
-def _secrets_view(state: PoolState, pool: UserPool, sub: str) -> tuple[Any, ...]:
-    kept = state.users.get((pool.id, sub))
-    if kept is None:
-        return _NO_SECRETS
-    return (kept.totp_secret, kept.email_mfa_enabled, kept.email_mfa_preferred)
-
-
-def _copy(record: Any) -> Any:
-    """A copy of a record, its containers and the dicts in its lists (records hold strings, not objects)."""
-    twin = copy.copy(record)
-    for f in fields(record):
-        value = getattr(record, f.name)
-        if isinstance(value, (dict, set)):
-            setattr(twin, f.name, type(value)(value))
-        elif isinstance(value, list):
-            setattr(twin, f.name, [dict(v) if isinstance(v, dict) else v for v in value])
-    return twin
-
-
-def _take(state: PoolState, pool: UserPool, now: float) -> _Snapshot:
-    return _Snapshot(
-        taken_at=now,
-        users={u.sub: _copy(u) for u in pool.users.values()},
-        mfa={u.sub: _secrets_view(state, pool, u.sub) for u in pool.users.values()},
-        groups={name: _copy(g) for name, g in pool.groups.items()},
-        passkeys=copy.deepcopy(dict(pool.features.get(CREDENTIALS) or {})),
-    )
-
-
 def note_write(state: PoolState, pool: UserPool, *, force: bool = False) -> None:
-    """Keep a copy of the pool's user data before a write (unless one was kept within the interval)."""
+    """Keep a copy of the pool's user data before a write (see ``_snapshots`` for how often and how long)."""
     history, now = _history(pool), state.now()
-    if not force and history.snapshots and now - history.snapshots[-1].taken_at < SNAPSHOT_INTERVAL:
-        return
-    history.snapshots = [s for s in history.snapshots if s.taken_at >= now - _RETENTION]
     history.tiers = [t for t in history.tiers if t[0] >= now - _RETENTION]
-    history.snapshots.append(_take(state, pool, now))
+    history.snapshots = snapshots.keep(state, pool, history.snapshots, now, _RETENTION, force=force)
 
 
 #: operations that write user data: paused during a recovery, and preceded by a copy for later ones
@@ -351,7 +306,7 @@ def _mfa(user: User, secrets: tuple[Any, ...]) -> Any | None:
 
 def _restored(current: User | None, past: User, restore_to: float) -> User:
     """The user as the recovery leaves it: as at the recovery point, but a newer password is kept."""
-    user: User = _copy(past)
+    user: User = copy_record(past)
     if current is not None and current.password_changed_at > restore_to:
         user.password, user.password_history = current.password, list(current.password_history)
         user.password_changed_at = current.password_changed_at
@@ -360,7 +315,7 @@ def _restored(current: User | None, past: User, restore_to: float) -> User:
     return user
 
 
-def _targets(pool: UserPool, snap: _Snapshot, restore_to: float) -> dict[str, User]:
+def _targets(pool: UserPool, snap: Snapshot, restore_to: float) -> dict[str, User]:
     return {sub: _restored(pool.by_sub.get(sub), past, restore_to) for sub, past in snap.users.items()}
 
 
@@ -379,7 +334,7 @@ def _count(entity: str, now: Mapping[str, Any], then: Mapping[str, Any]) -> dict
     return {"Entity": entity, "CreateCount": created, "UpdateCount": updated, "DeleteCount": deleted}
 
 
-def _preview(state: PoolState, pool: UserPool, snap: _Snapshot, restore_to: float) -> list[dict[str, Any]]:
+def _preview(state: PoolState, pool: UserPool, snap: Snapshot, restore_to: float) -> list[dict[str, Any]]:
     targets = _targets(pool, snap, restore_to)
 
     def groups(found: Mapping[str, Group]) -> dict[str, Any]:
@@ -398,15 +353,15 @@ def _preview(state: PoolState, pool: UserPool, snap: _Snapshot, restore_to: floa
         ("Groups", groups(pool.groups), groups(snap.groups)),
         (
             "User MFAs",
-            mfas(pool.by_sub, lambda sub: _secrets_view(state, pool, sub)),
-            mfas(targets, lambda sub: snap.mfa.get(sub, _NO_SECRETS)),
+            mfas(pool.by_sub, lambda sub: secrets_view(state, pool, sub)),
+            mfas(targets, lambda sub: snap.mfa.get(sub, NO_SECRETS)),
         ),
         ("Passkeys", _passkeys(pool.features.get(CREDENTIALS) or {}), _passkeys(snap.passkeys)),
     ]
     return [_count(*row) for row in rows]
 
 
-def _restore(ctx: Context, pool: UserPool, snap: _Snapshot, restore_to: float) -> None:
+def _restore(ctx: Context, pool: UserPool, snap: Snapshot, restore_to: float) -> None:
     state = ctx.state
     targets = _targets(pool, snap, restore_to)
     for user in [u for u in pool.users.values() if u.sub not in targets]:
@@ -418,8 +373,8 @@ def _restore(ctx: Context, pool: UserPool, snap: _Snapshot, restore_to: float) -
         else:
             for f in fields(User):
                 setattr(current, f.name, getattr(target, f.name))
-        past_secrets = snap.mfa.get(sub, _NO_SECRETS)
-        if past_secrets != _secrets_view(state, pool, sub):
+        past_secrets = snap.mfa.get(sub, NO_SECRETS)
+        if past_secrets != secrets_view(state, pool, sub):
             kept = state.secrets_for((pool.id, sub))
             kept.totp_secret, kept.email_mfa_enabled, kept.email_mfa_preferred = past_secrets
     for name in [n for n in pool.groups if n not in snap.groups]:
@@ -427,7 +382,7 @@ def _restore(ctx: Context, pool: UserPool, snap: _Snapshot, restore_to: float) -
     for name, past in snap.groups.items():
         current_group = pool.groups.get(name)
         if current_group is None:
-            pool.groups[name] = _copy(past)
+            pool.groups[name] = copy_record(past)
         else:
             for f in fields(Group):
                 setattr(current_group, f.name, getattr(past, f.name))
@@ -530,7 +485,7 @@ def initiate_point_in_time_recovery(ctx: Context, params: Mapping[str, Any]) -> 
             "You can't initiate a recovery while a user import job is in progress in the user pool."
         )
     # the state at the recovery point: the first copy taken after it (none: nothing was written since)
-    snap = next((s for s in history.snapshots if s.taken_at > restore_to), None) or _take(state, pool, now)
+    snap = next((s for s in history.snapshots if s.taken_at > restore_to), None) or take(state, pool, now)
     restore_id = str(uuid.UUID(bytes=state.random_bytes(16), version=4))
     restoration = _Restoration(
         restore_id, restore_to, now, "PREVIEW_GENERATED", _preview(state, pool, snap, restore_to), snap
