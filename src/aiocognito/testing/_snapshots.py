@@ -7,9 +7,9 @@ users' MFA settings and passkeys. What keeps that affordable on a pool of any si
   so memory grows with what changed, not with the pool times the number of copies;
 * spacing: at most one copy per ``SNAPSHOT_INTERVAL`` second of pool time, and never more often than
   ``_COST_FACTOR`` times the wall time the last copy took (a huge pool is copied less often);
-* thinning: an older copy is kept only when it is at least ``1/_DENSITY`` of its age older than the next
-  newer one kept, so the copies of 14 days number in the hundreds, not in the millions; a recovery
-  point resolves to the first copy taken after it.
+* thinning: the oldest copy within retention stays, and a newer one only when it is at least
+  ``1/_DENSITY`` of its age newer than the last one kept before it, so the copies of 14 days number in
+  the hundreds, not in the millions; a recovery point resolves to the first copy taken after it.
 
 Passkeys live in ``pool.features["webauthn_credentials"]``; the MFA settings beside a user in the protocol
 state (TOTP secret, email MFA switches).
@@ -104,12 +104,12 @@ def keep(
         if now - last.taken_at < max(SNAPSHOT_INTERVAL, _COST_FACTOR * last.cost):
             return snapshots
     fresh = take(state, pool, now, last)
-    kept = [fresh]
-    for snapshot in reversed(snapshots):
+    kept: list[Snapshot] = []
+    for snapshot in snapshots:  # oldest first: the oldest within retention stays
         age = now - snapshot.taken_at
         if age > retention:
-            break
-        if kept[-1].taken_at - snapshot.taken_at >= age / _DENSITY:
+            continue
+        if not kept or snapshot.taken_at - kept[-1].taken_at >= age / _DENSITY:
             kept.append(snapshot)
-    kept.reverse()
+    kept.append(fresh)
     return kept
