@@ -105,16 +105,8 @@ def _take_aliases(pool: UserPool, attributes: Mapping[str, str]) -> None:
 
 def admin_get_user(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool, user = ctx.lookups.admin_user(params)
-    body: dict[str, Any] = {
-        "Username": user.username,
-        "UserAttributes": user.attribute_list(),
-        "UserCreateDate": user.created,
-        "UserLastModifiedDate": user.modified,
-        "Enabled": user.enabled,
-        "UserStatus": user.status,
-    }
-    if user.mfa_options:
-        body["MFAOptions"] = [dict(o) for o in user.mfa_options]
+    body = _users.describe(user)  # UserType; AdminGetUser names its attributes UserAttributes
+    body["UserAttributes"] = body.pop("Attributes")
     preferred = ctx.mfa.preferred_factor(pool, user)
     if preferred:
         body["PreferredMfaSetting"] = preferred
