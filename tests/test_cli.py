@@ -420,8 +420,11 @@ SEED_FILE: dict[str, Any] = {
     "pools": [
         {
             "name": "main",
+            "domain": "main-login",
+            "resource_servers": [{"identifier": "orders", "name": "Orders API", "scopes": {"read": "read orders"}}],
             "clients": [
-                {"name": "web"},
+                {"name": "web", "oauth": {"flows": ["code"], "scopes": ["openid", "orders/read"],
+                                          "callback_urls": ["http://localhost:3000/callback"]}},
                 {"name": "backend", "secret": True, "flows": ["USER_PASSWORD_AUTH"]},
             ],
             "groups": [{"name": "admins"}],
@@ -458,6 +461,8 @@ async def test_local_seeded_serves_the_cli_with_only_the_banner_settings(tmp_pat
         main = ids["pools"]["main"]
         web, backend = main["clients"]["web"], main["clients"]["backend"]
         assert f"pool 'main': {main['id']}" in server.text
+        assert "    domain: main-login" in server.text and "    resource servers: orders" in server.text
+        assert (main["domain"], main["resource_servers"]) == ("main-login", ["orders"])
         assert f"client 'web': {web['id']} (no secret)" in server.text
         assert (
             backend["secret"]

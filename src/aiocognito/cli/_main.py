@@ -131,13 +131,22 @@ are the defaults, or examples:
               "password_policy": {"minimum_length": 8, "require_uppercase": true,
                   "require_lowercase": true, "require_numbers": true, "require_symbols": true,
                   "temporary_password_validity_days": 7},
+              "domain": "my-login",                                 (a prefix domain)
+              "resource_servers": [{"identifier": "orders", "name": "Orders API",
+                                    "scopes": {"read": "read orders"}}],
+              "identity_providers": [{"name": "Google", "type": "Google",
+                                      "details": {...}, "attribute_mapping": {...}}],
               "clients": [{"name": "web", "secret": false, "flows": ["USER_SRP_AUTH"],
-                           "rotation": false, "grace_seconds": 0}],   (refresh always allowed)
+                           "rotation": false, "grace_seconds": 0,   (refresh always allowed)
+                           "identity_providers": ["COGNITO"],
+                           "oauth": {"flows": ["code"], "scopes": ["openid", "orders/read"],
+                                     "callback_urls": [...], "logout_urls": [...]}}],
               "groups": [{"name": "admins", "description": "...", "precedence": 1}],
               "users": [{"username": "alice", "password": "...", "temporary": false,
                          "attributes": {"email": "alice@example.com"}, "groups": ["admins"]}]}]}
 Errors name the entry (seed.json: pools[0].users[1].groups[0]: ...). With --seed-output, the ids:
   {"version": 1, "endpoint_url": ..., "region": ..., "pools": {"main": {"id": ...,
+   "domain": "my-login", "resource_servers": ["orders"],
    "clients": {"web": {"id": ..., "secret": null}}, "groups": ["admins"],
    "users": {"alice": {"username": "alice", "status": "CONFIRMED"}}}}}
 """

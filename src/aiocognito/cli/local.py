@@ -3,8 +3,9 @@ journey against one).
 
 ``local`` checks the seed file before anything starts, starts the pool, creates what the seed describes,
 writes the ids (``--seed-output``), then prints a banner: where the pool listens, the region and credentials
-to use (any are accepted), the variables that point the CLI and the AWS SDKs at it, and the seeded ids. It
-serves until Ctrl-C or SIGTERM, then stops cleanly (exit code 0); its data lives in memory only.
+to use (any are accepted), the variables that point the CLI and the AWS SDKs at it, and what was seeded (ids,
+domains, resource servers, identity providers). It serves until Ctrl-C or SIGTERM, then stops cleanly (exit
+code 0); its data lives in memory only.
 
 :mod:`aiocognito.testing` (and with it moto) is imported only when one of these commands runs, and only
 then is the 'local' extra needed.
@@ -55,6 +56,12 @@ def banner(
         lines += ["", f"Seeded from {seeded.source}:"]
         for pool in seeded.pools:
             lines.append(f"  pool {pool.name!r}: {pool.user_pool_id}")
+            if pool.domain:
+                lines.append(f"    domain: {pool.domain}")
+            if pool.resource_servers:
+                lines.append(f"    resource servers: {', '.join(pool.resource_servers)}")
+            if pool.identity_providers:
+                lines.append(f"    identity providers: {', '.join(pool.identity_providers)}")
             for client in pool.clients:
                 secret_text = f"secret {client.client_secret}" if client.client_secret else "no secret"
                 lines.append(f"    client {client.name!r}: {client.client_id} ({secret_text})")

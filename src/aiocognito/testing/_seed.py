@@ -1,7 +1,9 @@
-"""Seed files: user pools, app clients, groups and users for a :class:`LocalUserPool`, from JSON.
+"""Seed files: user pools, their domains, resource servers, identity providers, app clients, groups and users
+for a :class:`LocalUserPool`, from JSON.
 
 ``aiocognito local --seed seed.json`` loads one (:func:`load_seed` checks it all before the server starts)
-and creates what it describes (:func:`apply_seed`, through the pool's public helpers). Every mistake is a
+and creates what it describes (:func:`apply_seed`, through the pool's public operations, so the pool checks
+it as Cognito would). Every mistake is a
 :class:`SeedError` that names the entry, such as ``seed.json: pools[0].users[1].groups[0]: ...``.
 
 The format, version 1 (keys not listed here are refused, so a typo does not pass unnoticed)::
@@ -21,13 +23,38 @@ The format, version 1 (keys not listed here are refused, so a typo does not pass
             "minimum_length": 8, "require_uppercase": true, "require_lowercase": true,
             "require_numbers": true, "require_symbols": true, "temporary_password_validity_days": 7
           },
+          "domain": "my-prefix",                     a prefix domain (CreateUserPoolDomain): lowercase
+                                                     letters, digits and hyphens; default: none
+          "resource_servers": [                      CreateResourceServer, before the clients
+            {"identifier": "orders",                 required, unique in the pool
+             "name": "Orders API",                   required
+             "scopes": {"read": "read orders"}}      scope name -> description; a client names this
+          ],                                         one "orders/read"
+          "identity_providers": [                    CreateIdentityProvider, before the clients
+            {"name": "Google",                       required, unique in the pool (a social provider
+                                                     is named after its type)
+             "type": "Google",                       required: Google, Facebook, LoginWithAmazon,
+                                                     SignInWithApple, OIDC or SAML
+             "details": {"client_id": "...", "client_secret": "...", "authorize_scopes": "openid email"},
+                                                     ProviderDetails, what the type needs
+             "attribute_mapping": {"email": "email"}}   pool attribute -> provider attribute
+          ],
           "clients": [                               app clients
             {"name": "web",                          required, unique in the pool
              "secret": false,                        generate a client secret (default false)
              "flows": ["USER_SRP_AUTH"],             auth flows allowed, with or without ALLOW_
                                                      (default USER_SRP_AUTH); refresh is always allowed
              "rotation": false,                      refresh-token rotation (default false)
-             "grace_seconds": 0}                     rotation's grace period, 0 to 60 (needs rotation)
+             "grace_seconds": 0,                     rotation's grace period, 0 to 60 (needs rotation)
+             "identity_providers": ["COGNITO", "Google"],   SupportedIdentityProviders: COGNITO (the
+                                                     pool's own users) or this pool's providers
+             "oauth": {                              OAuth 2.0 (AllowedOAuthFlowsUserPoolClient); default off
+               "flows": ["code"],                    required: code, implicit or client_credentials
+               "scopes": ["openid", "orders/read"],  openid, email, phone, profile,
+                                                     aws.cognito.signin.user.admin or "SERVER/SCOPE"
+                                                     of this pool's resource_servers
+               "callback_urls": ["https://app.example.com/callback"],   needed by code and implicit
+               "logout_urls": ["https://app.example.com/"]}}          (http only for localhost)
           ],
           "groups": [{"name": "admins", "description": "...", "precedence": 1}],   name required
           "users": [
@@ -42,12 +69,19 @@ The format, version 1 (keys not listed here are refused, so a typo does not pass
       ]
     }
 
-The ids are made when the pool creates things; :meth:`SeedResult.to_json` gives them back (``aiocognito
-local --seed-output FILE`` writes it): ``{"version": 1, "endpoint_url", "region", "pools": {NAME: {"id",
-"clients": {NAME: {"id", "secret"}}, "groups": [NAME], "users": {USERNAME: {"username", "status"}}}}}``,
-where a user's ``username`` is the pool's (a generated id when the pool signs in with username_attributes).
+A pool's parts are created in this order: the pool, its domain, resource servers, identity providers, app
+clients, groups, users. The ids are made when the pool creates things; :meth:`SeedResult.to_json` gives them
+back (``aiocognito local --seed-output FILE`` writes it): ``{"version": 1, "endpoint_url", "region", "pools":
+{NAME: {"id", "domain", "resource_servers": [IDENTIFIER], "clients": {NAME: {"id", "secret"}}, "groups":
+[NAME], "users": {USERNAME: {"username", "status"}}}}}``, where ``domain`` is null without one and a user's
+``username`` is the pool's (a generated id when the pool signs in with username_attributes).
 
-Passwords are kept out of every repr and error message. Nothing here imports moto: the pool is passed in.
+Passwords and identity providers' details (which hold their client secrets) are kept out of every repr and
+error message. Nothing here imports moto: the pool is passed in.
+
+Why one module over 600 lines: a hundred of them are the format above, and the checks (``parse_seed``) and the
+creation (``apply_seed``) follow it key by key, so a key added to the format changes the three side by side.
+Reading and checking come first, creating after, each a section of its own.
 """
 
 from __future__ import annotations
@@ -69,7 +103,10 @@ __all__ = [
     "SeedClient",
     "SeedError",
     "SeedGroup",
+    "SeedIdentityProvider",
+    "SeedOAuth",
     "SeedPool",
+    "SeedResourceServer",
     "SeedResult",
     "SeedUser",
     "SeededClient",
@@ -89,6 +126,9 @@ _STANDARD_ATTRIBUTES = (
     "address", "birthdate", "email", "family_name", "gender", "given_name", "locale", "middle_name", "name",
     "nickname", "phone_number", "picture", "preferred_username", "profile", "updated_at", "website", "zoneinfo",
 )  # fmt: skip
+_OAUTH_FLOWS = ("code", "implicit", "client_credentials")
+_STANDARD_SCOPES = ("openid", "email", "phone", "profile", "aws.cognito.signin.user.admin")
+_PROVIDER_TYPES = ("Google", "Facebook", "LoginWithAmazon", "SignInWithApple", "OIDC", "SAML")
 #: password_policy key -> (Cognito's PasswordPolicy key, default, lowest, highest); bounds only for numbers
 _POLICY: dict[str, tuple[str, int | bool, int, int]] = {
     "minimum_length": ("MinimumLength", 8, 6, 99),
@@ -110,12 +150,42 @@ class SeedError(ValueError):
 
 # ----- what a seed file describes -------------------------------------------------------------------------
 @dataclass(frozen=True)
+class SeedOAuth:
+    """A client's OAuth 2.0 settings (AllowedOAuthFlows, AllowedOAuthScopes, CallbackURLs, LogoutURLs)."""
+
+    flows: tuple[str, ...]
+    scopes: tuple[str, ...] = ()
+    callback_urls: tuple[str, ...] = ()
+    logout_urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SeedClient:
     name: str
     secret: bool = False
     flows: tuple[str, ...] = ("ALLOW_USER_SRP_AUTH", _REFRESH)
     rotation: bool = False
     grace_seconds: int = 0
+    #: SupportedIdentityProviders (empty: left to the pool)
+    identity_providers: tuple[str, ...] = ()
+    oauth: SeedOAuth | None = None
+
+
+@dataclass(frozen=True)
+class SeedResourceServer:
+    identifier: str
+    name: str
+    #: scope name -> description
+    scopes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SeedIdentityProvider:
+    name: str
+    type: str
+    #: ProviderDetails (a social provider's client secret among them: never shown)
+    details: Mapping[str, str] = field(default_factory=dict, repr=False)
+    attribute_mapping: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -142,6 +212,9 @@ class SeedPool:
     clients: tuple[SeedClient, ...] = ()
     groups: tuple[SeedGroup, ...] = ()
     users: tuple[SeedUser, ...] = ()
+    domain: str | None = None
+    resource_servers: tuple[SeedResourceServer, ...] = ()
+    identity_providers: tuple[SeedIdentityProvider, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,16 +262,16 @@ class _Entry:
     def has(self, key: str) -> bool:
         return key in self.value and self.value[key] is not None
 
-    def name(self, key: str, *, spaces: bool) -> str:
-        """A required name: 1 to 128 characters (no white space unless ``spaces``)."""
+    def name(self, key: str, *, spaces: bool, longest: int = 128) -> str:
+        """A required name: 1 to ``longest`` characters (no white space unless ``spaces``)."""
         if key not in self.value:
             raise self.error(key, "required")
         value = self.value[key]
         if not isinstance(value, str) or not value.strip():
             shown = "an empty string" if isinstance(value, str) else _kind(value)
             raise self.error(key, f"must be a non-empty string, not {shown}")
-        if len(value) > 128:
-            raise self.error(key, "must be at most 128 characters")
+        if len(value) > longest:
+            raise self.error(key, f"must be at most {longest} characters")
         if not spaces and any(c.isspace() for c in value):
             raise self.error(key, f"{value!r} must not contain white space")
         return value
@@ -258,6 +331,12 @@ class _Entry:
             raise self.error(key, f"must be a list, not {_kind(value)}")
         return [_Entry(self.source, f"{self.at(key)}[{i}]", item, keys) for i, item in enumerate(value)]
 
+    def entry(self, key: str, keys: Sequence[str]) -> _Entry | None:
+        """The object at ``key`` (None when it is left out or null)."""
+        if not self.has(key):
+            return None
+        return _Entry(self.source, self.at(key), self.value[key], keys)
+
     def mapping(self, key: str) -> dict[str, str]:
         value = self.value.get(key)
         if value is None:
@@ -315,7 +394,34 @@ def _pool_options(pool: _Entry) -> dict[str, Any]:
     return options
 
 
-def _client(entry: _Entry) -> SeedClient:
+def _oauth(client: _Entry, scopes: Sequence[str]) -> SeedOAuth | None:
+    entry = client.entry("oauth", _OAUTH_KEYS)
+    if entry is None:
+        return None
+    flows = entry.strings("flows", _OAUTH_FLOWS)
+    if not flows:
+        raise entry.error("flows", f"required (one or more of {', '.join(_OAUTH_FLOWS)})")
+    allowed = entry.strings("scopes")
+    for i, scope in enumerate(allowed):
+        if scope not in scopes:
+            raise entry.item(
+                "scopes", i, f"{scope!r} is not a scope of this pool (its scopes: {', '.join(scopes)})"
+            )
+    return SeedOAuth(flows, allowed, entry.strings("callback_urls"), entry.strings("logout_urls"))
+
+
+def _client(
+    entry: _Entry, scopes: Sequence[str] = _STANDARD_SCOPES, providers: Sequence[str] = ()
+) -> SeedClient:
+    supported = entry.strings("identity_providers")
+    for i, provider in enumerate(supported):
+        if provider != "COGNITO" and provider not in providers:
+            declared = ", ".join(repr(p) for p in ("COGNITO", *providers))
+            raise entry.item(
+                "identity_providers",
+                i,
+                f"{provider!r} is not an identity provider of this pool (its providers: {declared})",
+            )
     flows = []
     for i, flow in enumerate(entry.strings("flows") or ("USER_SRP_AUTH",)):
         bare = flow.removeprefix("ALLOW_")
@@ -334,7 +440,25 @@ def _client(entry: _Entry) -> SeedClient:
         (*flows, _REFRESH),
         rotation,
         grace or 0,
+        supported,
+        _oauth(entry, scopes),
     )
+
+
+def _resource_server(entry: _Entry) -> SeedResourceServer:
+    return SeedResourceServer(
+        entry.name("identifier", spaces=False, longest=256),
+        entry.name("name", spaces=True, longest=256),
+        entry.mapping("scopes"),
+    )
+
+
+def _identity_provider(entry: _Entry) -> SeedIdentityProvider:
+    name = entry.name("name", spaces=False, longest=32)
+    if "type" not in entry.value:
+        raise entry.error("type", f"required: {', '.join(_PROVIDER_TYPES)}")
+    kind = str(entry.choice("type", _PROVIDER_TYPES, None))
+    return SeedIdentityProvider(name, kind, entry.mapping("details"), entry.mapping("attribute_mapping"))
 
 
 def _group(entry: _Entry) -> SeedGroup:
@@ -362,16 +486,31 @@ def _user(entry: _Entry, groups: Sequence[str]) -> SeedUser:
 
 _POOL_KEYS = (
     "name", "mfa", "totp", "sms", "email_mfa", "device_tracking", "username_attributes", "alias_attributes",
-    "required_attributes", "password_policy", "clients", "groups", "users",
+    "required_attributes", "password_policy", "domain", "resource_servers", "identity_providers", "clients",
+    "groups", "users",
 )  # fmt: skip
-_CLIENT_KEYS = ("name", "secret", "flows", "rotation", "grace_seconds")
+_CLIENT_KEYS = ("name", "secret", "flows", "rotation", "grace_seconds", "identity_providers", "oauth")
+_OAUTH_KEYS = ("flows", "scopes", "callback_urls", "logout_urls")
+_RESOURCE_SERVER_KEYS = ("identifier", "name", "scopes")
+_IDENTITY_PROVIDER_KEYS = ("name", "type", "details", "attribute_mapping")
 _USER_KEYS = ("username", "password", "temporary", "attributes", "groups")
 
 
 def _pool(pool: _Entry) -> SeedPool:
     name = pool.name("name", spaces=True)
     options = _pool_options(pool)
-    clients = [(e, _client(e)) for e in pool.entries("clients", _CLIENT_KEYS)]
+    domain = pool.text("domain")
+    if domain is not None and not domain:
+        raise pool.error("domain", "must be a non-empty string (a domain prefix), or left out")
+    servers = [(e, _resource_server(e)) for e in pool.entries("resource_servers", _RESOURCE_SERVER_KEYS)]
+    _unique([(e, s.identifier) for e, s in servers], "identifier", "resource servers")
+    scopes = [*_STANDARD_SCOPES, *(f"{s.identifier}/{scope}" for _, s in servers for scope in s.scopes)]
+    providers = [
+        (e, _identity_provider(e)) for e in pool.entries("identity_providers", _IDENTITY_PROVIDER_KEYS)
+    ]
+    _unique([(e, p.name) for e, p in providers], "name", "identity providers")
+    provider_names = [p.name for _, p in providers]
+    clients = [(e, _client(e, scopes, provider_names)) for e in pool.entries("clients", _CLIENT_KEYS)]
     _unique([(e, c.name) for e, c in clients], "name", "clients")
     groups = [(e, _group(e)) for e in pool.entries("groups", ("name", "description", "precedence"))]
     _unique([(e, g.name) for e, g in groups], "name", "groups")
@@ -384,6 +523,9 @@ def _pool(pool: _Entry) -> SeedPool:
         tuple(c for _, c in clients),
         tuple(g for _, g in groups),
         tuple(u for _, u in users),
+        domain,
+        tuple(s for _, s in servers),
+        tuple(p for _, p in providers),
     )
 
 
@@ -440,6 +582,9 @@ class SeededPool:
     clients: tuple[SeededClient, ...]
     groups: tuple[str, ...]
     users: tuple[SeededUser, ...]
+    domain: str | None = None
+    resource_servers: tuple[str, ...] = ()  #: their identifiers
+    identity_providers: tuple[str, ...] = ()  #: their names
 
 
 @dataclass(frozen=True)
@@ -458,6 +603,8 @@ class SeedResult:
             "pools": {
                 pool.name: {
                     "id": pool.user_pool_id,
+                    "domain": pool.domain,
+                    "resource_servers": list(pool.resource_servers),
                     "clients": {c.name: {"id": c.client_id, "secret": c.client_secret} for c in pool.clients},
                     "groups": list(pool.groups),
                     "users": {u.name: {"username": u.username, "status": u.status} for u in pool.users},
@@ -473,11 +620,12 @@ def _failed(seed: Seed, path: str, doing: str, exc: CognitoError) -> SeedError:
 
 
 async def apply_seed(local: LocalUserPool, seed: Seed) -> SeedResult:
-    """Create the seed's pools, app clients, groups and users in ``local`` (a started pool), in that order.
+    """Create the seed's pools and, for each, its domain, resource servers, identity providers, app clients,
+    groups and users in ``local`` (a started pool), in that order.
 
     A refusal by the pool (a password its policy rejects, a username that is not an email where
-    username_attributes asks for one, ...) is a :class:`SeedError` naming the entry; what was created
-    before it stays.
+    username_attributes asks for one, a domain prefix already taken, an identity provider without the details
+    its type needs, ...) is a :class:`SeedError` naming the entry; what was created before it stays.
     """
     done = []
     for p, pool in enumerate(seed.pools):
@@ -486,12 +634,58 @@ async def apply_seed(local: LocalUserPool, seed: Seed) -> SeedResult:
             pool_id = await local.create_user_pool(pool.name, **pool.options)
         except CognitoError as exc:
             raise _failed(seed, where, f"creating pool {pool.name!r}", exc) from None
+        if pool.domain is not None:
+            try:
+                await local.call("CreateUserPoolDomain", UserPoolId=pool_id, Domain=pool.domain)
+            except CognitoError as exc:
+                raise _failed(seed, f"{where}.domain", f"creating domain {pool.domain!r}", exc) from None
+        for s, server in enumerate(pool.resource_servers):
+            try:
+                await local.call(
+                    "CreateResourceServer", UserPoolId=pool_id, Identifier=server.identifier,
+                    Name=server.name,
+                    Scopes=[{"ScopeName": n, "ScopeDescription": d} for n, d in server.scopes.items()],
+                )  # fmt: skip
+            except CognitoError as exc:
+                raise _failed(
+                    seed,
+                    f"{where}.resource_servers[{s}]",
+                    f"creating resource server {server.identifier!r}",
+                    exc,
+                ) from None
+        for i, provider in enumerate(pool.identity_providers):
+            try:
+                await local.call(
+                    "CreateIdentityProvider", UserPoolId=pool_id, ProviderName=provider.name,
+                    ProviderType=provider.type, ProviderDetails=dict(provider.details),
+                    AttributeMapping=dict(provider.attribute_mapping),
+                )  # fmt: skip
+            except CognitoError as exc:
+                raise _failed(
+                    seed,
+                    f"{where}.identity_providers[{i}]",
+                    f"creating identity provider {provider.name!r}",
+                    exc,
+                ) from None
         clients = []
         for c, client in enumerate(pool.clients):
+            extra: dict[str, Any] = {}
+            if client.identity_providers:
+                extra["SupportedIdentityProviders"] = list(client.identity_providers)
+            if client.oauth is not None:
+                extra["AllowedOAuthFlowsUserPoolClient"] = True
+                extra["AllowedOAuthFlows"] = list(client.oauth.flows)
+                for key, value in (
+                    ("AllowedOAuthScopes", client.oauth.scopes),
+                    ("CallbackURLs", client.oauth.callback_urls),
+                    ("LogoutURLs", client.oauth.logout_urls),
+                ):
+                    if value:
+                        extra[key] = list(value)
             try:
                 app = await local.create_app_client(
                     pool_id, client.name, secret=client.secret, flows=client.flows, rotation=client.rotation,
-                    grace_seconds=client.grace_seconds,
+                    grace_seconds=client.grace_seconds, **extra,
                 )  # fmt: skip
             except CognitoError as exc:
                 raise _failed(
@@ -527,6 +721,15 @@ async def apply_seed(local: LocalUserPool, seed: Seed) -> SeedResult:
             status = "FORCE_CHANGE_PASSWORD" if user.temporary else "CONFIRMED"
             users.append(SeededUser(user.username, username, status))
         done.append(
-            SeededPool(pool.name, pool_id, tuple(clients), tuple(g.name for g in pool.groups), tuple(users))
+            SeededPool(
+                pool.name,
+                pool_id,
+                tuple(clients),
+                tuple(g.name for g in pool.groups),
+                tuple(users),
+                pool.domain,
+                tuple(s.identifier for s in pool.resource_servers),
+                tuple(p.name for p in pool.identity_providers),
+            )
         )
     return SeedResult(seed.source, tuple(done))
