@@ -74,7 +74,9 @@ class PasswordAuth:
         key = (pool.id, user.sub)
         self.check_lockout(key)
         imported = None if user.password else _password_hashes.imported_hash(pool, user)
-        if imported is not None and _password_hashes.verify(imported["algorithm"], imported["hash"], password):
+        if imported is not None and _password_hashes.verify(
+            imported["algorithm"], imported["hash"], password
+        ):
             user.set_password(password, self.state.now())  # the first sign-in after an import with hashes
             _password_hashes.forget(pool, user)
         if not user.password or not secret_equals(user.password, password):

@@ -67,7 +67,9 @@ def verify(algorithm: str, stored: str, password: str) -> bool:
         if algorithm == "PBKDF2_SHA256":
             _, name, iterations, salt, digest = stored.split("$")
             expected = _ab64(digest)
-            got = hashlib.pbkdf2_hmac("sha256", password.encode(), _ab64(salt), int(iterations), len(expected))
+            got = hashlib.pbkdf2_hmac(
+                "sha256", password.encode(), _ab64(salt), int(iterations), len(expected)
+            )
             return name == "pbkdf2-sha256" and hmac.compare_digest(got, expected)
     except (ValueError, TypeError):
         return False

@@ -206,7 +206,12 @@ def forget_user(state: PoolState, issuer: TokenIssuer, pool: UserPool, user: Use
     """Revoke the user's tokens and drop the protocol state kept about them (codes, devices, secrets)."""
     key = (pool.id, user.sub)
     issuer.sign_out_user(key)
-    for feature in ("auth_events", "webauthn_credentials", "webauthn_registrations", "import_password_hashes"):
+    for feature in (
+        "auth_events",
+        "webauthn_credentials",
+        "webauthn_registrations",
+        "import_password_hashes",
+    ):
         pool.features.get(feature, {}).pop(user.sub, None)
     state.users.pop(key, None)
     state.pending_attributes.pop(key, None)

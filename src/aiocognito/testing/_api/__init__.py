@@ -3,7 +3,8 @@
 One module per area; each exports ``ROUTES``, ``{operation name: handler}``, where a handler takes the
 :class:`~._base.Context` and the request's parameters (already checked against the model's input shape)
 and returns the answer's body, and ``FIDELITY``, ``{operation name: "full" or "stored: <why>"}`` (the
-fidelity table in the README is made from these). ``routes()`` merges them for the pool's dispatcher.
+fidelity table, docs/local-pool-fidelity.md, is made from these by ``_fidelity``). ``routes()`` merges
+them for the pool's dispatcher.
 """
 
 from __future__ import annotations

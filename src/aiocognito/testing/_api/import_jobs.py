@@ -69,8 +69,8 @@ from xml.sax.saxutils import escape
 from ... import errors
 from .. import _ids, _users
 from .._constants import UPLOAD_PATH
-from .._records import ImportJob, UserPool
 from .._password_hashes import IMPORTED_HASHES
+from .._records import ImportJob, UserPool
 from ._base import Context, Route, page
 
 __all__ = [
@@ -436,7 +436,10 @@ def _import_line(
         if user.attributes.get("phone_number"):
             user.mfa_options = [{"DeliveryMedium": "SMS", "AttributeName": "phone_number"}]
     if password_hash and algorithm:
-        pool.features.setdefault(IMPORTED_HASHES, {})[user.sub] = {"algorithm": algorithm, "hash": password_hash}
+        pool.features.setdefault(IMPORTED_HASHES, {})[user.sub] = {
+            "algorithm": algorithm,
+            "hash": password_hash,
+        }
     return "SUCCEEDED"
 
 
