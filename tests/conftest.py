@@ -1,4 +1,4 @@
-"""Shared fixtures: an in-process moto server, and clients pointed at it."""
+"""Shared fixtures: an in-process moto server, and clients pointed at it; a real redis-server (``redis_server``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ os.environ.pop("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None)
 os.environ.pop("AWS_CONTAINER_CREDENTIALS_FULL_URI", None)
 
 import aiocognito  # noqa: E402
+from redis_server import redis_server, redis_url  # noqa: E402, F401  (fixtures)
 
 DUMMY_CREDENTIALS = ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
