@@ -13,8 +13,9 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None)
 os.environ.pop("AWS_CONTAINER_CREDENTIALS_FULL_URI", None)
 
-import aiocognito  # noqa: E402
 from redis_server import redis_server, redis_url  # noqa: E402, F401  (fixtures)
+
+import aiocognito  # noqa: E402
 
 DUMMY_CREDENTIALS = ("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 
