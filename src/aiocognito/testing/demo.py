@@ -12,7 +12,7 @@ USER_SRP_AUTH and refresh, and have no secret. ``endpoint_url`` alone points the
 endpoint, such as ``aiocognito local``, where the pool and client are created. The exit code is 0 when
 every step passed, 1 when one failed, 2 for bad arguments.
 
-Only the local mode needs the ``local`` extra (moto): the local pool is imported when that mode starts it.
+Only the local mode needs the ``local`` extra: the local pool is imported when that mode starts it.
 
 Nothing secret is printed: no password, token, session or TOTP secret.
 """
