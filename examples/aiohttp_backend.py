@@ -10,24 +10,61 @@ The routes of ``aiocognito.web.routes`` (``POST /sign-in``, ``/sign-in/answer``,
 Configuration (environment): AIOCOGNITO_USER_POOL_ID, AIOCOGNITO_CLIENT_ID, AIOCOGNITO_CLIENT_SECRET (if
 the app client has one), AWS_REGION (default: the pool's), AIOCOGNITO_ENDPOINT_URL (e.g. a local pool),
 AIOCOGNITO_ISSUER and AIOCOGNITO_JWKS_URL (only for an issuer that is neither AWS's nor the endpoint's).
-Saved challenges live in memory: one process. Give ``CognitoBackend`` a shared ``store=`` for several.
+
+Several workers: set REDIS_URL (``pip install 'aiocognito[redis]'``) and every process keeps its saved
+challenges in that Redis, so the MFA code can be answered by any of them, once; AIOCOGNITO_STORE_KEY (the
+base64 of 32 random bytes, the same for every worker) encrypts them there (they hold Cognito's Session).
+The app checks Redis when it starts; while Redis is away, sign-in answers 5xx instead of losing a
+challenge. Without REDIS_URL the challenges live in memory: one process.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import logging
+import os
+from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
+from aiocognito import ConfigurationError
 from aiocognito.web.aiohttp import CognitoAuth, setup
 from aiocognito.web.backend import CognitoBackend, CognitoSettings
 from aiocognito.web.bearer import CognitoClaims
 
 
-def make_app(settings: CognitoSettings) -> web.Application:
-    """The aiohttp application for ``settings``."""
-    backend = CognitoBackend(settings)
+def store_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes | None:
+    """AIOCOGNITO_STORE_KEY (base64 of a 16, 24 or 32-byte AES key), or None."""
+    text = environ.get("AIOCOGNITO_STORE_KEY")
+    if not text:
+        return None
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError("AIOCOGNITO_STORE_KEY must be base64 (of 32 random bytes)") from None
+
+
+def make_app(
+    settings: CognitoSettings, *, redis_url: str | None = None, store_key: bytes | None = None
+) -> web.Application:
+    """The aiohttp application for ``settings``; with ``redis_url``, challenges are shared through Redis
+    (encrypted with ``store_key``)."""
+    store = redis = None
+    if redis_url:
+        from redis.asyncio import Redis
+
+        from aiocognito.redis import AesGcmCipher, RedisChallengeStore
+
+        redis = Redis.from_url(redis_url)
+        store = RedisChallengeStore(
+            redis,
+            ttl=settings.challenge_ttl,
+            max_attempts=settings.max_attempts,
+            cipher=AesGcmCipher(store_key) if store_key else None,
+        )
+    backend = CognitoBackend(settings, store=store)
     auth = CognitoAuth(backend)
 
     @auth.require()
@@ -42,6 +79,14 @@ def make_app(settings: CognitoSettings) -> web.Application:
     setup(app, backend)  # the routes, and one client and one verifier while the app runs
     app.router.add_get("/me", me)
     app.router.add_get("/admin", admin)
+    if store is not None and redis is not None:
+
+        async def redis_lifetime(app: web.Application) -> AsyncIterator[None]:
+            await store.ping()  # a wrong REDIS_URL stops the start, not the first sign-in
+            yield
+            await redis.aclose()
+
+        app.cleanup_ctx.append(redis_lifetime)
     return app
 
 
@@ -53,7 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # The access log shows method, path and status only (never the Authorization header or a body).
-    web.run_app(make_app(CognitoSettings.from_env()), host=args.host, port=args.port)
+    app = make_app(
+        CognitoSettings.from_env(), redis_url=os.environ.get("REDIS_URL"), store_key=store_key_from_env()
+    )
+    web.run_app(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
     ├── ProtocolError               the server's values break the auth protocol (bad SRP_B, u == 0, ...)
     ├── PaginationError             a listing sent back the same page token twice
     ├── BulkJobAborted              a bulk job stopped on an error that concerns the whole job (``.cause``)
+    ├── RedisUnavailable            a shared store (``aiocognito.redis``) could not be reached or refused
     ├── ServiceError                Cognito answered with an error code (``.code``, ``.response``)
     │   └── one class per modeled code, named exactly as the service names it (see ``errors``)
     ├── SignInError                 the sign-in cannot go on
@@ -44,6 +45,7 @@ __all__ = [
     "ProtocolError",
     "PaginationError",
     "BulkJobAborted",
+    "RedisUnavailable",
     "ServiceError",
     "SignInError",
     "SessionExpiredError",
@@ -169,6 +171,11 @@ _ABORT_REASONS = {
     "endpoint": "endpoint unreachable",
     "configuration": "configuration error",
 }
+
+
+class RedisUnavailable(CognitoError):
+    """Redis (``aiocognito.redis``) could not be reached, did not answer in time, or refused the command;
+    nothing was assumed (a load never answers "nothing stored" because Redis was down)."""
 
 
 class ServiceError(CognitoError):

@@ -46,6 +46,7 @@ and by exception type: :class:`~aiocognito.SessionExpiredError` 401 ``session_ex
 :class:`~aiocognito.SignInRequired` 401 ``sign_in_required``, :class:`~aiocognito.InvalidToken` 401
 ``invalid_token`` (``WWW-Authenticate: Bearer error="invalid_token"``), :class:`~aiocognito.JwksUnavailable`
 503 ``keys_unavailable``, :class:`~aiocognito.TransportError` 503 ``cognito_unavailable``,
+:class:`~aiocognito.redis.RedisUnavailable` 503 ``store_unavailable`` (``Retry-After: 1``),
 :class:`~aiocognito.ParamValidationError` 400 ``bad_request`` (its problems name parameters, not values),
 ``ResponseParseError``/``ProtocolError`` 502 ``cognito_error``, ``ConfigurationError``/``CredentialsError``
 500 ``server_misconfigured``.
@@ -65,6 +66,7 @@ from .._errors import (
     InvalidToken,
     JwksUnavailable,
     ParamValidationError,
+    RedisUnavailable,
     ServiceError,
     SessionExpiredError,
     SignInError,
@@ -209,6 +211,13 @@ def http_error(exc: BaseException, *, secrets: Iterable[str] = ()) -> HttpError:
         return bad_request("; ".join(p for p in problems if p) or "invalid request")
     if isinstance(exc, TransportError):
         return HttpError(503, "cognito_unavailable", message="the user pool cannot be reached now")
+    if isinstance(exc, RedisUnavailable):
+        return HttpError(
+            503,
+            "store_unavailable",
+            headers={"Retry-After": "1"},
+            message="the server's store cannot be reached now",
+        )
     if isinstance(exc, (ConfigurationError, CredentialsError)):
         return HttpError(500, "server_misconfigured", message="the server is not set up for this")
     if isinstance(exc, CognitoError):  # ResponseParseError, ProtocolError, ...

@@ -1,0 +1,84 @@
+"""Many workers, one user pool: what several processes share through a real Redis (``aiocognito[redis]``).
+
+* ``_stores``: :class:`RedisTokenStore`, :class:`RedisDeviceStore` (the ``Session`` store protocols) and
+  :class:`RedisChallengeStore` (the web backends' saved sign-in steps: single use, TTL-bound), with a
+  swappable serializer and optional encryption at rest (:class:`AesGcmCipher`);
+* ``_refresh_lock``: :class:`RedisRefreshLock`, so that one refresh call serves every process of a session
+  (a lease with a fencing token);
+* ``_pacer``: :class:`RedisQuotaPacer`, Cognito's quotas paced across every process of an account and
+  Region (one atomic round trip per call);
+* ``_jobs``: bulk jobs whose rows go through a Redis Stream to any number of workers (``aiocognito worker``).
+
+Everything takes a ``redis.asyncio.Redis`` the caller makes (``Redis.from_url(...)``) and owns.
+Importing this package needs the ``redis`` extra only when a name is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._jobs import JobReport, run_worker, submit_job, wait_for_job
+    from ._pacer import RedisQuotaPacer
+    from ._refresh_lock import RedisRefreshLock
+    from ._stores import (
+        AesGcmCipher,
+        Cipher,
+        JsonSerializer,
+        RedisChallengeStore,
+        RedisDeviceStore,
+        RedisTokenStore,
+        RedisUnavailable,
+        Serializer,
+        StoredValueError,
+    )
+
+__all__ = [
+    "AesGcmCipher",
+    "Cipher",
+    "JobReport",
+    "JsonSerializer",
+    "RedisChallengeStore",
+    "RedisDeviceStore",
+    "RedisQuotaPacer",
+    "RedisRefreshLock",
+    "RedisTokenStore",
+    "RedisUnavailable",
+    "Serializer",
+    "StoredValueError",
+    "run_worker",
+    "submit_job",
+    "wait_for_job",
+]
+
+_LAZY = {
+    "AesGcmCipher": "._stores",
+    "Cipher": "._stores",
+    "RedisUnavailable": "._stores",
+    "Serializer": "._stores",
+    "StoredValueError": "._stores",
+    "JsonSerializer": "._stores",
+    "RedisChallengeStore": "._stores",
+    "RedisDeviceStore": "._stores",
+    "RedisTokenStore": "._stores",
+    "RedisRefreshLock": "._refresh_lock",
+    "RedisQuotaPacer": "._pacer",
+    "JobReport": "._jobs",
+    "run_worker": "._jobs",
+    "submit_job": "._jobs",
+    "wait_for_job": "._jobs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
