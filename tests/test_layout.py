@@ -24,6 +24,7 @@ PURE = [
     "aiocognito._signin.events",
     "aiocognito._signin.parameters",
     "aiocognito._signin.refresh",
+    "aiocognito._signin.refresh_lock",
     "aiocognito._signin.srp",
     "aiocognito._tokens.claims",
     "aiocognito._tokens.token_set",

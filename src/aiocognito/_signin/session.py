@@ -23,6 +23,10 @@ Choices worth knowing:
   refreshed ``refresh_margin`` seconds (default 300, at most half the lifetime) before they expire; any
   number of concurrent callers share one refresh. A refresh token the service rejects
   (NotAuthorizedException, RefreshTokenReuseException) clears the tokens and raises :class:`SignInRequired`.
+* Several processes, one session: with ``refresh_lock=`` (``aiocognito.redis.RedisRefreshLock``) and a
+  shared token store with ``save_if`` (``RedisTokenStore``), one refresh call serves every process: a
+  process takes newer tokens another one saved, else refreshes under the lock and saves with its fencing
+  token (see ``refresh_lock.py``). Without the lock, processes sharing a store each refresh on their own.
 * Remembered devices are stored per ``(pool, username)`` under the real username and the typed alias.
 """
 
@@ -63,6 +67,7 @@ from .events import (
 )
 from .flow import ErrorAction, SignInFlow
 from .refresh import refresh_request, refresh_unavailable
+from .refresh_lock import FencedTokenStore, RefreshLock, adoptable, newest
 from .srp import DEFAULT_EPHEMERAL_BYTES
 from .srp_thread import srp_executor
 from .steps import STEP_CLASSES, Challenge, SignedIn, Step
@@ -103,6 +108,8 @@ class Session(AccountFlows, RememberedDevices):
         client_secret: the app client's secret, if it has one (SECRET_HASH on every request).
         device_store: where remembered devices live (default: in memory).
         token_store: where tokens are saved after sign-in and refresh (default: nowhere); see :meth:`load`.
+        refresh_lock: a lock shared by every process using ``token_store`` (``RedisRefreshLock``), so that
+            one refresh serves them all; the store must then have ``save_if`` (``RedisTokenStore``).
         admin: use AdminInitiateAuth/AdminRespondToAuthChallenge (needs AWS credentials).
         refresh_token_rotation: None (default) refreshes with GetTokensFromRefreshToken, falling back to
             REFRESH_TOKEN_AUTH where the endpoint lacks it; True forces GetTokensFromRefreshToken, False
@@ -123,6 +130,7 @@ class Session(AccountFlows, RememberedDevices):
         client_secret: str | None = None,
         device_store: DeviceStore | None = None,
         token_store: TokenStore | None = None,
+        refresh_lock: RefreshLock | None = None,
         admin: bool = False,
         refresh_token_rotation: bool | None = None,
         refresh_margin: float = 300.0,
@@ -133,6 +141,8 @@ class Session(AccountFlows, RememberedDevices):
     ) -> None:
         if refresh_margin < 0:
             raise ConfigurationError("refresh_margin must be >= 0")
+        if refresh_lock is not None and not isinstance(token_store, FencedTokenStore):
+            raise ConfigurationError("refresh_lock needs a token_store with save_if (RedisTokenStore)")
         self._client = client
         self.config = ClientConfig(
             user_pool_id=check_user_pool_id(user_pool_id),
@@ -143,6 +153,7 @@ class Session(AccountFlows, RememberedDevices):
         )
         self._devices: DeviceStore = device_store if device_store is not None else MemoryDeviceStore()
         self._token_store = token_store
+        self._refresh_lock = refresh_lock
         # How refreshes go: True GetTokensFromRefreshToken, False REFRESH_TOKEN_AUTH, None not known yet.
         self._rotation = refresh_token_rotation
         self._rotation_fixed = refresh_token_rotation is not None
@@ -343,16 +354,26 @@ class Session(AccountFlows, RememberedDevices):
     def _store_key(self, username: str) -> str:
         return f"{self.config.user_pool_id}:{self.config.client_id}:{username}"
 
-    async def _save_tokens(self) -> None:
-        if self._token_store is None or self._tokens is None or not self._username:
-            return
-        data = {
+    def _record(self, tokens: TokenSet) -> dict[str, Any]:
+        return {
             "version": _TOKEN_STORE_VERSION,
             "username": self._username,
             "device_key": self._device_key,
-            "tokens": self._tokens.to_dict(),
+            "tokens": tokens.to_dict(),
         }
-        await self._token_store.save(self._store_key(self._username), data)
+
+    def _read_record(self, data: Mapping[str, Any]) -> TokenSet:
+        """The tokens of a saved record. Raises ValueError, KeyError, TypeError, AttributeError."""
+        if data.get("version") != _TOKEN_STORE_VERSION:
+            raise ValueError("unknown version")
+        return TokenSet.from_dict(
+            data["tokens"], wall_now=self._clock().timestamp(), monotonic_now=self._monotonic()
+        )
+
+    async def _save_tokens(self) -> None:
+        if self._token_store is None or self._tokens is None or not self._username:
+            return
+        await self._token_store.save(self._store_key(self._username), self._record(self._tokens))
 
     async def _clear_tokens(self) -> None:
         self._tokens = None
@@ -388,11 +409,7 @@ class Session(AccountFlows, RememberedDevices):
         if data is None:
             return False
         try:
-            if data.get("version") != _TOKEN_STORE_VERSION:
-                raise ValueError("unknown version")
-            tokens = TokenSet.from_dict(
-                data["tokens"], wall_now=self._clock().timestamp(), monotonic_now=self._monotonic()
-            )
+            tokens = self._read_record(data)
         except (ValueError, KeyError, TypeError, AttributeError):
             logger.warning("discarding unreadable saved tokens")
             await self._token_store.delete(self._store_key(username))
@@ -402,14 +419,14 @@ class Session(AccountFlows, RememberedDevices):
         self._device_key = device_key if isinstance(device_key, str) and device_key else tokens.device_key
         return True
 
-    def _effective_margin(self, tokens: TokenSet) -> float:
-        return min(self._margin, tokens.expires_in / 2)
+    def _needs_refresh(self, tokens: TokenSet) -> bool:
+        return tokens.needs_refresh(self._monotonic(), min(self._margin, tokens.expires_in / 2))
 
     async def _fresh_tokens(self) -> TokenSet:
         tokens = self._tokens
         if tokens is None:
             raise SignInRequired("not signed in: call sign_in() (or load())")
-        if tokens.needs_refresh(self._monotonic(), self._effective_margin(tokens)):
+        if self._needs_refresh(tokens):
             try:
                 return await self._shared_refresh()
             except SignInRequired:
@@ -476,31 +493,69 @@ class Session(AccountFlows, RememberedDevices):
         tokens = self._tokens
         if tokens is None:
             raise SignInRequired("not signed in: call sign_in() (or load())")
-        if not tokens.refresh_token:
-            raise SignInRequired("these tokens have no refresh token: sign in again")
-        rotation = self._rotation is not False
-        try:
-            response = await self._send_refresh(tokens, rotation=rotation)
-        except CognitoError as exc:
-            if self._rotation_fixed or not rotation or not refresh_unavailable(exc):
-                raise
-            logger.info("refresh: GetTokensFromRefreshToken is not offered here; using REFRESH_TOKEN_AUTH")
-            rotation = False
-            response = await self._send_refresh(tokens, rotation=rotation)
-        self._rotation = rotation  # remembered: later refreshes go the way that worked
-        wall, mono = self._clock().timestamp(), self._monotonic()
-        result = response.get("AuthenticationResult")
-        if not isinstance(result, Mapping):
-            raise ProtocolError("the refresh answer has no AuthenticationResult")
-        new = TokenSet.from_authentication_result(
-            result, received_at=wall, received_monotonic=mono, previous=tokens
-        )
+        if self._refresh_lock is not None and self._username:
+            return await self._refresh_across_processes(tokens, self._refresh_lock)
+        new = await self._refreshed(tokens, tokens)
         if self._tokens is tokens:  # not signed out or signed in again meanwhile
             self._tokens = new
             await self._save_tokens()
         return new
 
-    async def _send_refresh(self, tokens: TokenSet, *, rotation: bool) -> dict[str, Any]:
+    async def _saved(self, key: str) -> TokenSet | None:
+        assert self._token_store is not None
+        data = await self._token_store.load(key)
+        try:
+            return None if data is None else self._read_record(data)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            logger.warning("ignoring unreadable saved tokens")
+            return None
+
+    def _adopt(self, tokens: TokenSet, new: TokenSet) -> TokenSet:
+        if self._tokens is tokens:  # not signed out or signed in again meanwhile
+            self._tokens = new
+        return new
+
+    async def _refresh_across_processes(self, tokens: TokenSet, lock: RefreshLock) -> TokenSet:
+        """One refresh for every process sharing the token store (the steps: ``refresh_lock.py``)."""
+        store, key = self._token_store, self._store_key(self._username or "")
+        assert isinstance(store, FencedTokenStore)
+        base = newest(tokens, await self._saved(key))
+        if adoptable(tokens, base, self._needs_refresh):
+            return self._adopt(tokens, base)  # another process refreshed: no lock, no call
+        async with lock.holding(key) as fence:
+            base = newest(tokens, await self._saved(key))  # the holder before us may just have saved
+            if adoptable(tokens, base, self._needs_refresh):
+                return self._adopt(tokens, base)
+            new = await self._refreshed(base, tokens)
+            if await store.save_if(key, self._record(new), fence=fence):
+                return self._adopt(tokens, new)
+        # Refused: our lease ran out while refreshing, and a later holder (higher fence) saved first.
+        logger.warning("refresh: a later lock holder saved its tokens first; using those")
+        return self._adopt(tokens, await self._saved(key) or new)
+
+    async def _refreshed(self, tokens: TokenSet, current: TokenSet) -> TokenSet:
+        """New tokens from ``tokens``' refresh token (``current``: the session's, cleared if rejected)."""
+        if not tokens.refresh_token:
+            raise SignInRequired("these tokens have no refresh token: sign in again")
+        rotation = self._rotation is not False
+        try:
+            response = await self._send_refresh(tokens, current, rotation=rotation)
+        except CognitoError as exc:
+            if self._rotation_fixed or not rotation or not refresh_unavailable(exc):
+                raise
+            logger.info("refresh: GetTokensFromRefreshToken is not offered here; using REFRESH_TOKEN_AUTH")
+            rotation = False
+            response = await self._send_refresh(tokens, current, rotation=rotation)
+        self._rotation = rotation  # remembered: later refreshes go the way that worked
+        wall, mono = self._clock().timestamp(), self._monotonic()
+        result = response.get("AuthenticationResult")
+        if not isinstance(result, Mapping):
+            raise ProtocolError("the refresh answer has no AuthenticationResult")
+        return TokenSet.from_authentication_result(
+            result, received_at=wall, received_monotonic=mono, previous=tokens
+        )
+
+    async def _send_refresh(self, tokens: TokenSet, current: TokenSet, *, rotation: bool) -> dict[str, Any]:
         """One refresh call; a refresh token the service rejects clears the tokens (SignInRequired)."""
         assert tokens.refresh_token
         request = refresh_request(
@@ -515,7 +570,7 @@ class Session(AccountFlows, RememberedDevices):
             return await self._call(request)
         except ServiceError as exc:
             if exc.code in ("NotAuthorizedException", "RefreshTokenReuseException"):
-                if self._tokens is tokens:
+                if self._tokens is current:
                     await self._clear_tokens()
                 raise SignInRequired(_REFRESH_REJECTED) from exc
             raise

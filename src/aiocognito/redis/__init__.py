@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._jobs import JobReport, run_worker, submit_job, wait_for_job
     from ._pacer import RedisQuotaPacer
-    from ._refresh_lock import RedisRefreshLock
+    from ._refresh_lock import RedisRefreshLock, RefreshLockError
     from ._stores import (
         AesGcmCipher,
         Cipher,
@@ -43,6 +43,7 @@ __all__ = [
     "RedisDeviceStore",
     "RedisQuotaPacer",
     "RedisRefreshLock",
+    "RefreshLockError",
     "RedisTokenStore",
     "RedisUnavailable",
     "Serializer",
@@ -63,6 +64,7 @@ _LAZY = {
     "RedisDeviceStore": "._stores",
     "RedisTokenStore": "._stores",
     "RedisRefreshLock": "._refresh_lock",
+    "RefreshLockError": "._refresh_lock",
     "RedisQuotaPacer": "._pacer",
     "JobReport": "._jobs",
     "run_worker": "._jobs",
