@@ -25,7 +25,11 @@ Rules this module follows (and where the docs are silent, the decision taken):
 * On a throttling answer the category's rate is cut by ``backoff`` (half) at most once per ``cooldown``
   seconds, then grows back linearly to the target over ``recovery`` seconds.
 
-The bucket arithmetic (:class:`TokenBucket`) is pure: it takes ``now`` and returns how long to wait.
+The bucket arithmetic (:class:`TokenBucket`) is pure: it takes ``now`` and returns how long to wait. The
+slowdown and recovery (:func:`recovering_rate`, :func:`cut_rate`) and the parsing of overrides
+(:func:`quota_rates`) are pure functions shared with the Redis pacer (``aiocognito.redis``), whose buckets
+live in Redis so that every process of an account paces together. :class:`Pacer` is the interface a client
+accepts as ``quotas=``: this module's :class:`QuotaPacer` or any object with the same four members.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from ._errors import ConfigurationError
 
@@ -45,9 +50,13 @@ __all__ = [
     "OPERATION_CATEGORY",
     "PER_POOL_OPERATION_RPS",
     "PER_POOL_CATEGORIES",
+    "Pacer",
     "QuotaPacer",
     "TokenBucket",
     "category_of",
+    "cut_rate",
+    "quota_rates",
+    "recovering_rate",
 ]
 
 logger = logging.getLogger("aiocognito.quotas")
@@ -268,6 +277,65 @@ def category_of(operation: str) -> str | None:
     return OPERATION_CATEGORY.get(operation)
 
 
+def recovering_rate(target: float, cut: float, cut_at: float, now: float, recovery: float) -> float:
+    """The rate at ``now`` after a cut to ``cut`` at ``cut_at``: it grows back linearly, reaching ``target``
+    ``recovery`` seconds after a cut to zero (so a cut to half the target takes ``recovery / 2``)."""
+    if recovery <= 0:
+        return target
+    return min(target, cut + max(0.0, now - cut_at) * target / recovery)
+
+
+def cut_rate(current: float, target: float, backoff: float) -> float:
+    """The rate after a throttling answer: ``current * backoff``, with a floor of 2 % of the target (and
+    0.05/s) so that repeated throttles never stop a category."""
+    return max(current * backoff, target * 0.02, 0.05)
+
+
+def quota_rates(overrides: Mapping[str, float] | None) -> tuple[dict[str, float], float]:
+    """The quota of every category (published defaults with ``overrides`` applied, the challenge bucket
+    derived) and the per-pool operation quota. Raises ConfigurationError for an unknown name or a bad value.
+    """
+    rates = dict(CATEGORY_RPS)
+    per_pool = PER_POOL_OPERATION_RPS
+    challenge: float | None = None
+    for key, value in (overrides or {}).items():
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"quota for {key!r} must be a number") from None
+        if not rate > 0:
+            raise ConfigurationError(f"quota for {key!r} must be positive")
+        if key == _PER_POOL_KEY:
+            per_pool = rate
+        elif key == CHALLENGE_CATEGORY:
+            challenge = rate
+        elif key in rates:
+            rates[key] = rate
+        else:
+            known = ", ".join(sorted([*CATEGORY_RPS, CHALLENGE_CATEGORY, _PER_POOL_KEY]))
+            raise ConfigurationError(f"unknown quota category {key!r} (known: {known})")
+    rates[CHALLENGE_CATEGORY] = challenge if challenge is not None else 3 * rates["UserAuthentication"]
+    return rates, per_pool
+
+
+@runtime_checkable
+class Pacer(Protocol):
+    """What a client needs of a pacer (``CognitoClient(quotas=...)``): :class:`QuotaPacer` for one process,
+    ``aiocognito.redis.RedisQuotaPacer`` for every process of an account and Region."""
+
+    #: Calls refused for rate, per bucket (category name, or ``"op:<Operation>"`` for a per-pool bucket).
+    throttles: dict[str, int]
+
+    async def acquire(self, operation: str) -> None:
+        """Return when ``operation`` may be sent."""
+
+    def on_throttled(self, operation: str) -> None:
+        """Cognito refused ``operation`` for rate."""
+
+    def current_rate(self, category: str) -> float:
+        """The rate (calls per second) allowed for ``category`` now."""
+
+
 @dataclass
 class TokenBucket:
     """One category's token bucket, with a throttle-driven slowdown. Pure: every method takes ``now``.
@@ -290,7 +358,7 @@ class TokenBucket:
         cut = self._cut_rate
         if cut is None:
             return self.target
-        grown = cut + (now - self._cut_at) * self.target / self.recovery if self.recovery > 0 else self.target
+        grown = recovering_rate(self.target, cut, self._cut_at, now, self.recovery)
         if grown >= self.target:
             self._cut_rate = None
             return self.target
@@ -317,7 +385,7 @@ class TokenBucket:
         if now - self._cut_at < self.cooldown:
             return False
         current = self._refill(now)
-        self._cut_rate = max(current * self.backoff, self.target * 0.02, 0.05)
+        self._cut_rate = cut_rate(current, self.target, self.backoff)
         self._cut_at = now
         self.tokens = min(self.tokens, 0.0)
         return True
@@ -355,26 +423,7 @@ class QuotaPacer:
             raise ConfigurationError("utilization must be in (0, 1]")
         if not 0 < backoff < 1:
             raise ConfigurationError("backoff must be in (0, 1)")
-        rates = dict(CATEGORY_RPS)
-        per_pool = PER_POOL_OPERATION_RPS
-        challenge: float | None = None
-        for key, value in (overrides or {}).items():
-            try:
-                rate = float(value)
-            except (TypeError, ValueError):
-                raise ConfigurationError(f"quota for {key!r} must be a number") from None
-            if not rate > 0:
-                raise ConfigurationError(f"quota for {key!r} must be positive")
-            if key == _PER_POOL_KEY:
-                per_pool = rate
-            elif key == CHALLENGE_CATEGORY:
-                challenge = rate
-            elif key in rates:
-                rates[key] = rate
-            else:
-                known = ", ".join(sorted([*CATEGORY_RPS, CHALLENGE_CATEGORY, _PER_POOL_KEY]))
-                raise ConfigurationError(f"unknown quota category {key!r} (known: {known})")
-        rates[CHALLENGE_CATEGORY] = challenge if challenge is not None else 3 * rates["UserAuthentication"]
+        rates, per_pool = quota_rates(overrides)
         self.rates: dict[str, float] = rates
         self.per_pool_rate = per_pool
         self.utilization = utilization

@@ -38,7 +38,7 @@ from .transport import AiohttpTransport, RawResponse, Timeout, Transport
 
 if TYPE_CHECKING:
     from .._signin.session import Session
-    from ..quotas import QuotaPacer
+    from ..quotas import Pacer
 
 __all__ = ["CognitoClient"]
 
@@ -116,12 +116,12 @@ def parse_success(operation: str, raw: RawResponse, attempts: int, plan: Any) ->
     return body
 
 
-def _make_pacer(quotas: QuotaPacer | Mapping[str, float] | bool | None) -> QuotaPacer | None:
+def _make_pacer(quotas: Pacer | Mapping[str, float] | bool | None) -> Pacer | None:
     if not quotas:
         return None
-    from ..quotas import QuotaPacer
+    from ..quotas import Pacer, QuotaPacer
 
-    if isinstance(quotas, QuotaPacer):
+    if isinstance(quotas, Pacer):  # a QuotaPacer, a RedisQuotaPacer, or any object with the interface
         return quotas
     return QuotaPacer(None if quotas is True else quotas)
 
@@ -150,8 +150,9 @@ class CognitoClient(OperationsMixin):
             in ``retry.py``.
         http_session: an aiohttp session to borrow (left open on close); by default the client owns one.
         quotas: pace calls against Cognito's per-category request quotas (see ``aiocognito.quotas``):
-            True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides.
-            Off (None) by default; bulk operations turn it on for their own calls.
+            True for the published defaults, or a mapping ``{"UserCreation": 20, ...}`` of overrides, or
+            a pacer to share (a ``QuotaPacer``; ``aiocognito.redis.RedisQuotaPacer`` for every process of
+            an account). Off (None) by default; bulk operations turn it on for their own calls.
         transport: a custom transport (tests); replaces the aiohttp one.
 
     Use it as ``async with CognitoClient(...) as cognito:``, or call ``await cognito.close()``.
@@ -169,7 +170,7 @@ class CognitoClient(OperationsMixin):
         retries: RetryPolicy | int | None = None,
         http_session: aiohttp.ClientSession | None = None,
         transport: Transport | None = None,
-        quotas: QuotaPacer | Mapping[str, float] | bool | None = None,
+        quotas: Pacer | Mapping[str, float] | bool | None = None,
         clock: Callable[[], datetime] = _utcnow,
         random: Callable[[], float] = random.random,
     ) -> None:
@@ -219,12 +220,12 @@ class CognitoClient(OperationsMixin):
         self,
         *,
         retries: RetryPolicy | int | None = None,
-        quotas: QuotaPacer | Mapping[str, float] | bool | None = None,
+        quotas: Pacer | Mapping[str, float] | bool | None = None,
     ) -> CognitoClient:
         """A view of this client with other retry or quota settings.
 
         The view shares the connection pool, credentials, endpoint and clock; closing it does nothing
-        (close the original). ``quotas`` may be a ``QuotaPacer`` to share one pacer between views; None
+        (close the original). ``quotas`` may be a pacer (``QuotaPacer``) to share between views; None
         keeps this client's pacer, False turns pacing off.
         """
         view = copy.copy(self)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._jobs import JobReport, run_worker, submit_job, wait_for_job
-    from ._pacer import RedisQuotaPacer
+    from ._pacer import QuotaUnavailable, RedisQuotaPacer
     from ._refresh_lock import RedisRefreshLock, RefreshLockError
     from ._stores import (
         AesGcmCipher,
@@ -39,6 +39,7 @@ __all__ = [
     "Cipher",
     "JobReport",
     "JsonSerializer",
+    "QuotaUnavailable",
     "RedisChallengeStore",
     "RedisDeviceStore",
     "RedisQuotaPacer",
@@ -65,6 +66,7 @@ _LAZY = {
     "RedisTokenStore": "._stores",
     "RedisRefreshLock": "._refresh_lock",
     "RefreshLockError": "._refresh_lock",
+    "QuotaUnavailable": "._pacer",
     "RedisQuotaPacer": "._pacer",
     "JobReport": "._jobs",
     "run_worker": "._jobs",

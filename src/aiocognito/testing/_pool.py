@@ -42,6 +42,7 @@ from ._mfa import MfaService
 from ._refresh_auth import RefreshAuth
 from ._sessions import ChallengeSessions
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
+from ._throttle import CategoryThrottle
 from ._token_ops import TokenOperations
 from ._user_ops import UserOperations
 
@@ -85,6 +86,9 @@ class LocalUserPool:
         custom_challenge: makes CUSTOM_AUTH challenges ``(username, round) -> CustomChallenge``; the
             default emails a 6-digit code to the outbox and expects it back.
         account_id: the AWS account id in ARNs (default: a random 12-digit one per instance).
+        quotas: requests per second per quota category (``{"UserCreation": 20}``): above it a call is refused
+            with ``TooManyRequestsException``, as Cognito does. A category not given here is held to its
+            provisioned limit once ``UpdateProvisionedLimit`` sets one, else not throttled (``_throttle``).
 
     Example::
 
@@ -106,6 +110,7 @@ class LocalUserPool:
         clock: Callable[[], float] = time.time,
         custom_challenge: CustomChallengeFactory | None = None,
         account_id: str | None = None,
+        quotas: Mapping[str, float] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -124,6 +129,10 @@ class LocalUserPool:
         self._codes = CodeService(self._state, self._lookups)
         self._user_ops = UserOperations(self._state, self._issuer, self._lookups)
         self._injector: FaultInjector | None = FaultInjector(faults) if faults else None
+        #: Refuses calls over their category's rate (``quota_throttle.refused`` counts them per category).
+        self.quota_throttle = CategoryThrottle(
+            quotas, lambda: self._state.account_settings.get("provisioned_limits", {})
+        )
         self._runner: web.AppRunner | None = None
         self._closed = False
         self.request_count = 0
@@ -468,6 +477,8 @@ class LocalUserPool:
             return self._web_reply(reply, request_id)
         if fault == "drop":
             return self._drop(request)
+        if self.quota_throttle.refuses(operation, time.monotonic()):
+            return self._web_reply(error_reply(400, "TooManyRequestsException", "Rate exceeded"), request_id)
         reply = self._dispatch(operation, body, request.headers)
         if fault == "lost_reply":
             assert injector is not None

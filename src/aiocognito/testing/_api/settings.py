@@ -31,7 +31,8 @@ As Cognito does them:
 * **Provisioned limits** (Get/UpdateProvisionedLimit): account-level, per API category, with the free value
   from :data:`aiocognito.quotas.CATEGORY_RPS`; an update lies between that and the account's Service Quotas
   maximum, which for the local account is ten times the free value (ServiceQuotaExceededException above).
-  *Stored*: the local pool does not throttle by category (use :class:`~aiocognito.testing.FaultPlan`).
+  A provisioned limit is enforced: calls of that category above it are refused with
+  ``TooManyRequestsException`` (``testing/_throttle.py``; ``LocalUserPool(quotas=...)`` wins over it).
 """
 
 from __future__ import annotations
@@ -474,5 +475,4 @@ FIDELITY: dict[str, str] = {
     "SetUserPoolClientSessionConfiguration": (
         "stored: the local pool does not reuse SSO sessions by MaxValidityMinutes yet"
     ),
-    "UpdateProvisionedLimit": "stored: the local pool does not throttle by API category",
 }
