@@ -10,6 +10,8 @@ How a block runs:
   prompt about an authenticator app the TOTP of the secret the block was shown, a code prompt the newest code
   the pool sent. A block that defines a pytest test is written to a file and run by pytest in a scratch folder
   with no configuration of ours (so it must work in a user's project as written).
+* A real ``redis-server`` (``tests/redis_server.py``) serves the blocks that share state between workers:
+  ``REDIS_URL`` and ``AIOCOGNITO_STORE_KEY`` are set for them.
 * ``json`` blocks are seed files: written to ``seed.json`` in the scratch folder.
 * ``sh`` blocks run as one bash script (``set -euo pipefail``) in the scratch folder with the same environment
   and the seeded password on each command's standard input; the install line runs in the checkout. The README's test
@@ -156,11 +158,30 @@ class Readme:
         )
         builtins.input = self.answer
         getpass.getpass = self.answer
+        self.start_redis()
+
+    def start_redis(self) -> None:
+        """A real redis-server for the "Several workers" blocks (``REDIS_URL``, ``AIOCOGNITO_STORE_KEY``)."""
+        import base64
+        import shutil
+
+        sys.path.insert(0, str(ROOT / "tests"))
+        from redis_server import RedisServer
+
+        executable = shutil.which("redis-server")
+        if executable is None:
+            raise AssertionError("the README needs redis-server: run scripts/install-test-services")
+        self.redis = RedisServer(executable, Path(self.scratch.name))
+        self.redis.start()
+        os.environ["REDIS_URL"] = self.redis.url
+        os.environ["AIOCOGNITO_STORE_KEY"] = base64.b64encode(os.urandom(32)).decode()
 
     def stop(self) -> None:
         for server in self.servers:
             server.terminate()
             server.wait(timeout=10)
+        if getattr(self, "redis", None) is not None:
+            self.redis.stop()
         builtins.input, getpass.getpass = self.saved_input
         os.environ.clear()
         os.environ.update(self.saved_env)
