@@ -14,7 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -31,9 +31,11 @@ def _free_port() -> int:
 class RedisServer:
     """One redis-server process (no persistence), stoppable and restartable on its port."""
 
-    def __init__(self, executable: str, folder: Path) -> None:
+    def __init__(self, executable: str, folder: Path, *, extra_args: Sequence[str] = ()) -> None:
         self.executable = executable
         self.folder = folder
+        #: More options, after the defaults (the last value of an option wins): ``("--appendonly", "yes")``.
+        self.extra_args = list(extra_args)
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -51,6 +53,7 @@ class RedisServer:
                 "--save", "",
                 "--appendonly", "no",
                 "--protected-mode", "yes",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -373,6 +373,10 @@ class BulkJob:
     An error that concerns the whole job (:func:`job_cause`) stops it: no new row is started, calls in
     flight get ``_ABORT_GRACE`` seconds, and ``await job`` (or ``results()``, after the outcomes settled so
     far) raises :class:`~aiocognito.BulkJobAborted`. Rows not settled get no outcome.
+
+    ``unclear_since(index)`` (optional) gives, for a row an earlier run may already have done (a row taken
+    over from a worker that died: ``aiocognito.redis``), the time that run may have sent it: the row is then
+    settled as after an ambiguous attempt made then (an existing user is checked with AdminGetUser).
     """
 
     def __init__(
@@ -390,6 +394,7 @@ class BulkJob:
         max_attempts: int = 10,
         random: Callable[[], float] = random.random,
         clock: Callable[[], datetime] = _utcnow,
+        unclear_since: Callable[[int], datetime | None] | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -406,6 +411,7 @@ class BulkJob:
         self._max_attempts = max_attempts
         self._random = random
         self._clock = clock
+        self._unclear_since = unclear_since
         self._started = False
         self.report = BulkReport(kind.operation, max_failures=max_failures)
         self._abort: BulkJobAborted | None = None
@@ -596,7 +602,7 @@ class BulkJob:
         except ParamValidationError as error:
             return Outcome(index, username, "failed", _scrub(error, []), 0)
         secrets = [str(v) for k, v in params.items() if _is_secret_key(k) and v]
-        ambiguous_since: datetime | None = None
+        ambiguous_since = None if self._unclear_since is None else self._unclear_since(index)
         attempt = throttles = 0
         watch = self._watch
         while True:

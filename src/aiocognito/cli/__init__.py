@@ -20,12 +20,14 @@ Where things live (each module imports only the ones listed after it; none impor
 * ``pools``: ``pools create|list``, ``clients create|list`` and ``users create`` (make things, print ids).
 * ``users``: ``users list``, ``export``, ``import`` (resumable) and ``delete``.
 * ``groups``: ``groups create`` and ``groups add-users``.
+* ``worker``: ``worker --redis URL``: settle the rows of bulk jobs in Redis (:mod:`aiocognito.redis`).
 * ``local``: ``local`` (with ``--seed``, through :mod:`aiocognito.testing._seed`) and ``demo``: the only
   commands that import :mod:`aiocognito.testing` and moto.
-* ``_bulk_run``: running a bulk job: usernames from ``--username``/FILE, progress bar, result lines, summary.
+* ``_bulk_run``: running a bulk job: usernames from ``--username``/FILE, progress bar, result lines, summary;
+  the Redis client of ``--redis`` and the wait for a Redis job's workers.
 * ``_common``: exit codes, :class:`CliError`, prompts, JSON output, the endpoint, building the client.
 
-The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk` and
+The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk`, :mod:`aiocognito.redis` and
 :mod:`aiocognito.testing` are imported inside the handlers that use them, never at module level.
 """
 

@@ -1,5 +1,7 @@
 """Running a bulk job from the command line (``users import``/``delete``, ``groups add-users``): the users
-named by ``--username``/FILE, the progress bar, result-file lines, and the summary with its exit code.
+named by ``--username``/FILE, the progress bar, result-file lines, and the summary with its exit code; for
+jobs split across ``aiocognito worker`` processes through Redis (``--redis URL``), the Redis client and the
+wait for the whole job with its progress.
 
 A job that stops on an error concerning all of it (:class:`~aiocognito.BulkJobAborted`: no credentials,
 an unknown user pool, an unreachable endpoint, ...) ends the command with exit status 1 and one line on
@@ -15,7 +17,7 @@ import contextlib
 import csv
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -23,6 +25,8 @@ from .._errors import BulkJobAborted
 from ._common import EXIT_OK, EXIT_ROWS_FAILED, CliError, dumps
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from ..bulk import BulkJob, BulkReport, Outcome
 
 
@@ -135,3 +139,52 @@ def finish(report: BulkReport, *, skipped: int = 0, result_file: Path | None = N
         where = f" (all in {result_file})" if result_file else ""
         sys.stderr.write(f"  ... and {report.failed - 10} more failures{where}\n")
     return EXIT_ROWS_FAILED if report.failed else EXIT_OK
+
+
+# ----- bulk jobs through Redis (``users import --redis``, ``worker``) -------------------------------------
+@contextlib.asynccontextmanager
+async def redis_client(url: str) -> AsyncIterator[Redis]:
+    """A ``redis.asyncio`` client for ``--redis URL``, closed at the end. The URL is never echoed (it may
+    hold a password)."""
+    try:
+        from redis.asyncio import Redis
+    except ImportError:
+        raise CliError("--redis needs the redis extra: pip install 'aiocognito[redis]'") from None
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=5, socket_timeout=15)
+    except ValueError as exc:
+        raise CliError(f"--redis: not a Redis URL ({' '.join(str(exc).split()[:6])}...)") from None
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def wait_with_progress(redis: Redis, job_id: str, *, progress: bool, rerun: str) -> BulkReport:
+    """Wait for a Redis bulk job (all its workers), drawing the progress bar; the final report.
+
+    Raises:
+        CliError: a worker stopped the job on an error that concerns all of it (as :func:`run_bulk`).
+    """
+    from ..redis import JobReport, wait_for_job
+
+    bar = ProgressBar(None, sys.stderr) if progress else None
+
+    def show(report: JobReport) -> None:
+        if bar is not None and report.state not in ("done", "aborted"):  # the last line is drawn below
+            bar.total = report.total
+            bar.update(report)
+
+    try:
+        report: BulkReport = await wait_for_job(redis, job_id, on_progress=show)
+    except BulkJobAborted as stopped:
+        if bar is not None and stopped.report is not None:
+            bar.update(stopped.report, final=True)
+        settled = stopped.report.processed if stopped.report is not None else 0
+        raise CliError(
+            f"{str(stopped).rstrip('.')}. {settled} row{'' if settled == 1 else 's'} settled before it stopped; "
+            f"fix the cause and {rerun}"
+        ) from stopped
+    if bar is not None:
+        bar.update(report, final=True)
+    return report

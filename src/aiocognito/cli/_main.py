@@ -36,6 +36,7 @@ from .pools import (
 )
 from .signin import cmd_sign_in, default_device_store
 from .users import cmd_users_delete, cmd_users_export, cmd_users_import, cmd_users_list
+from .worker import cmd_worker
 
 __all__ = ["main", "build_parser"]
 
@@ -363,6 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--send-invitations", action="store_true", help="let Cognito send invitations (default: suppressed)"
     )
+    p.add_argument(
+        "--redis",
+        metavar="URL",
+        help="submit the rows as a job to this Redis (redis://host:6379/0) for `aiocognito worker` processes "
+        "and show the whole job's progress until every row is settled (needs the 'redis' extra)",
+    )
     _bulk_options(p)
     p.set_defaults(handler=cmd_users_import)
 
@@ -412,6 +419,42 @@ def build_parser() -> argparse.ArgumentParser:
     _user_source(p)
     _bulk_options(p)
     p.set_defaults(handler=cmd_groups_add_users)
+
+    # ----- workers of bulk jobs in Redis
+    p = _command(
+        commands,
+        "worker",
+        "settle the rows of bulk jobs in Redis (needs the 'redis' extra)",
+        "Settle the rows of bulk jobs submitted to Redis (`users import --redis`), together with any number "
+        "of other workers, until the job (or every job not yet done) is done. A worker that dies leaves its "
+        "rows to the others; a Redis unreachable for 30 seconds ends the worker (exit status 1), its rows "
+        "staying in Redis.",
+        [plain],
+    )
+    p.add_argument(
+        "--redis", required=True, metavar="URL", help="the Redis that holds the jobs (redis://host:6379/0)"
+    )
+    p.add_argument(
+        "--job", metavar="ID", help="work on this job only (default: every job not done, oldest first)"
+    )
+    p.add_argument("--concurrency", type=int, default=16, help="calls in flight (default 16)")
+    p.add_argument(
+        "--rate",
+        type=float,
+        help="requests per second per quota category for this worker alone: N workers send up to N times it "
+        "(default: the quota)",
+    )
+    p.add_argument(
+        "--reclaim-after",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="take over the rows of a worker silent this long (default 30)",
+    )
+    p.add_argument(
+        "--keep-running", action="store_true", help="when no job is left, wait for new ones (default: exit)"
+    )
+    p.set_defaults(handler=cmd_worker)
 
     # ----- the local pool and the demo
     p = _command(

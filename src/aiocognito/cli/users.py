@@ -1,7 +1,9 @@
 """``aiocognito users list|export|import|delete``: stream users out as JSON lines, a table or CSV; create
 users from a CSV file (resumable through a result file); delete users.
 
-Import and delete run :mod:`aiocognito.bulk` jobs through the helpers of :mod:`._bulk_run`.
+Import and delete run :mod:`aiocognito.bulk` jobs through the helpers of :mod:`._bulk_run`. ``users import
+--redis URL`` instead submits the rows as a job to Redis (:mod:`aiocognito.redis`), for any number of
+``aiocognito worker`` processes, and shows the whole job's progress until every row is settled.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ._bulk_run import finish, run_bulk, usernames
+from ._bulk_run import finish, redis_client, run_bulk, usernames, wait_with_progress
 from ._common import EXIT_OK, CliError, ask, bulk_quotas, client_for, dumps
 
 if TYPE_CHECKING:
@@ -148,6 +150,8 @@ def _load_done(result_file: Path) -> set[str]:
 async def cmd_users_import(args: argparse.Namespace) -> int:
     from .. import bulk
 
+    if getattr(args, "redis", None):
+        return await _import_through_redis(args)
     source = args.file
     result_file = (
         Path(args.result_file)
@@ -201,6 +205,45 @@ async def cmd_users_import(args: argparse.Namespace) -> int:
             if result_out is not None:
                 result_out.close()
     return finish(report, skipped=skipped, result_file=result_file)
+
+
+async def _import_through_redis(args: argparse.Namespace) -> int:
+    """``users import --redis URL``: submit the rows as a Redis bulk job, then wait for all its workers."""
+    import secrets
+
+    from .. import bulk
+    from ..redis import submit_job
+
+    if args.result_file or args.restart:
+        raise CliError(
+            "--result-file and --restart do not apply with --redis: the outcomes are kept in Redis"
+        )
+    source = args.file
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    job_id = secrets.token_hex(8)
+    async with redis_client(args.redis) as redis:
+        with (
+            open(source, newline="", encoding="utf-8")
+            if source != "-"
+            else contextlib.nullcontext(sys.stdin) as lines
+        ):
+            try:
+                parsed = bulk.rows_from_csv(
+                    lines, message_action=None if args.send_invitations else "SUPPRESS"
+                )
+            except ValueError as exc:
+                raise CliError(f"{source}: {exc}") from None
+            sys.stderr.write(
+                f"bulk job {job_id}: submitting the rows; workers: aiocognito worker --redis URL --job {job_id}\n"
+            )
+            await submit_job(redis, parsed, user_pool_id=args.user_pool_id, job_id=job_id)
+        report = await wait_with_progress(
+            redis,
+            job_id,
+            progress=progress,
+            rerun="run the same command again (users that exist count as already done)",
+        )
+    return finish(report)
 
 
 # ----- delete ---------------------------------------------------------------------------------------------

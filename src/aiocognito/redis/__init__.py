@@ -19,7 +19,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._jobs import JobReport, run_worker, submit_job, wait_for_job
+    from ._jobs import JobLost, JobReport, WorkerStats, job_report, run_worker, submit_job, wait_for_job
     from ._pacer import QuotaUnavailable, RedisQuotaPacer
     from ._refresh_lock import RedisRefreshLock, RefreshLockError
     from ._stores import (
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AesGcmCipher",
     "Cipher",
+    "JobLost",
     "JobReport",
     "JsonSerializer",
     "QuotaUnavailable",
@@ -49,6 +50,8 @@ __all__ = [
     "RedisUnavailable",
     "Serializer",
     "StoredValueError",
+    "WorkerStats",
+    "job_report",
     "run_worker",
     "submit_job",
     "wait_for_job",
@@ -68,7 +71,10 @@ _LAZY = {
     "RefreshLockError": "._refresh_lock",
     "QuotaUnavailable": "._pacer",
     "RedisQuotaPacer": "._pacer",
+    "JobLost": "._jobs",
     "JobReport": "._jobs",
+    "WorkerStats": "._jobs",
+    "job_report": "._jobs",
     "run_worker": "._jobs",
     "submit_job": "._jobs",
     "wait_for_job": "._jobs",
