@@ -6,8 +6,18 @@
 
 The routes of ``aiocognito.web.routes`` (``POST /sign-in``, ``/sign-in/answer``, ``/sign-up``,
 ``/sign-up/confirm``, ``/sign-up/resend``, ``/password/forgot``, ``/password/reset``, ``/password/change``,
-``/mfa/totp``, ``/mfa/totp/confirm``), and two of our own: ``GET /me`` (any signed-in user) and
-``GET /admin`` (users in the group ``admins``). Errors follow ``aiocognito.web.http_errors``.
+``/mfa/totp``, ``/mfa/totp/confirm``, and the passkey routes ``/passkeys/sign-in``,
+``/passkeys/sign-in/answer``, ``/passkeys/register``, ``/passkeys/register/complete``, ``GET /passkeys``,
+``/passkeys/delete``), and three of our own: ``GET /me`` (any signed-in user), ``GET /admin`` (users in
+the group ``admins``) and ``GET /`` (a page that signs in with a password or a passkey and registers,
+lists and deletes passkeys). Errors follow ``aiocognito.web.http_errors``.
+
+Passkeys need the pool's relying party to be the site's domain: WebAuthnConfiguration RelyingPartyId
+(``localhost`` while developing on http://localhost:8000; browsers allow plain http only there), WEB_AUTHN
+among the sign-in policy's AllowedFirstAuthFactors, and ALLOW_USER_AUTH on the app client. The page passes
+WebAuthn's JSON between the routes and ``navigator.credentials`` untouched, with the browser's own
+``PublicKeyCredential.parseCreationOptionsFromJSON`` / ``parseRequestOptionsFromJSON`` and ``toJSON()``
+(in every major browser since 2025; older ones need base64url <-> ArrayBuffer conversions written out).
 
 Configuration (environment): AIOCOGNITO_USER_POOL_ID, AIOCOGNITO_CLIENT_ID, AIOCOGNITO_CLIENT_SECRET (if
 the app client has one), AWS_REGION (default: the pool's), AIOCOGNITO_ENDPOINT_URL (e.g. a local pool),
@@ -29,6 +39,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
 
 from aiocognito import ConfigurationError
 from aiocognito.web.backend import CognitoBackend, CognitoSettings
@@ -82,7 +93,11 @@ def make_app(
     app = FastAPI(title="aiocognito FastAPI example", lifespan=lifespan)
     app.state.backend = backend
     install(app)
-    app.include_router(cognito_router(backend))
+    app.include_router(cognito_router(backend, passkeys=True))
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        return HTMLResponse(PASSKEY_PAGE, headers={"Cache-Control": "no-store"})
 
     @app.get("/me")
     async def me(user: Annotated[CognitoClaims, Depends(auth.require())]) -> dict[str, Any]:
@@ -93,6 +108,135 @@ def make_app(
         return {"username": user.username, "groups": list(user.groups)}
 
     return app
+
+
+#: ``GET /``: password and passkey sign-in, passkey registration, the list of passkeys with delete buttons.
+#: The access token stays in the page's memory (gone on reload). ``#status`` says how the last action
+#: ended: ``data-state`` ``done`` or ``error``, and a line of text.
+PASSKEY_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Passkeys</title>
+</head>
+<body>
+<h1>Passkeys</h1>
+<section>
+  <h2>Sign in</h2>
+  <p><label>Username <input id="username" autocomplete="username webauthn"></label></p>
+  <p><label>Password <input id="password" type="password" autocomplete="current-password"></label>
+    <button id="sign-in">Sign in with the password</button></p>
+  <p><button id="passkey-sign-in">Sign in with a passkey</button></p>
+  <p>Signed in as <strong id="who">nobody</strong></p>
+</section>
+<section>
+  <h2>Your passkeys</h2>
+  <p><button id="register">Register a passkey</button></p>
+  <ul id="passkeys"></ul>
+</section>
+<p><output id="status" data-state=""></output></p>
+<script>
+"use strict";
+let accessToken = null;  // in this page's memory only
+const $ = (id) => document.getElementById(id);
+
+function show(state, text) {
+  $("status").textContent = text;
+  $("status").dataset.state = state;
+}
+
+class ApiError extends Error {
+  get name() { return "ApiError"; }
+}
+
+// One route of the backend: JSON in, JSON out; an error answer throws "<error>: <message>".
+async function api(method, path, body) {
+  const headers = {};
+  if (accessToken) headers.authorization = "Bearer " + accessToken;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
+  const answer = await response.json();
+  if (!response.ok) throw new ApiError(answer.message ? answer.error + ": " + answer.message : answer.error);
+  return answer;
+}
+
+async function signedIn(answer) {
+  if (!answer.tokens) throw new ApiError(answer.challenge + " must be answered first (POST /sign-in/answer)");
+  accessToken = answer.tokens.access_token;
+  const me = await api("GET", "/me");
+  $("who").textContent = me.username;
+  await listPasskeys();
+  return me.username;
+}
+
+async function listPasskeys() {
+  const {passkeys} = await api("GET", "/passkeys");
+  const items = passkeys.map((passkey) => {
+    const item = document.createElement("li");
+    item.textContent = passkey.name + " (" + passkey.credential_id + ", " + passkey.created_at + ") ";
+    const remove = document.createElement("button");
+    remove.textContent = "Delete";
+    remove.className = "delete";
+    remove.dataset.credentialId = passkey.credential_id;
+    item.append(remove);
+    return item;
+  });
+  $("passkeys").replaceChildren(...items);
+}
+
+// Runs one action of the page and shows what it returned, or its error.
+async function run(task) {
+  show("working", "...");
+  try {
+    show("done", await task());
+  } catch (err) {
+    show("error", err.name + ": " + err.message);
+  }
+}
+
+function action(element, task) {
+  element.addEventListener("click", () => run(task));
+}
+
+action($("sign-in"), async () => {
+  const answer = await api("POST", "/sign-in", {username: $("username").value, password: $("password").value});
+  $("password").value = "";
+  return "signed in as " + await signedIn(answer);
+});
+
+action($("passkey-sign-in"), async () => {
+  const started = await api("POST", "/passkeys/sign-in", {username: $("username").value});
+  const credential = await navigator.credentials.get(
+    {publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(started.request_options)});
+  const answer = await api(
+    "POST", "/passkeys/sign-in/answer", {challenge_id: started.challenge_id, credential: credential.toJSON()});
+  return "signed in with a passkey as " + await signedIn(answer);
+});
+
+action($("register"), async () => {
+  const {creation_options} = await api("POST", "/passkeys/register");
+  const credential = await navigator.credentials.create(
+    {publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(creation_options)});
+  await api("POST", "/passkeys/register/complete", {credential: credential.toJSON()});
+  await listPasskeys();
+  return "registered " + credential.id;
+});
+
+$("passkeys").addEventListener("click", (event) => {
+  const button = event.target.closest("button.delete");
+  if (!button) return;
+  const id = button.dataset.credentialId;
+  run(async () => {
+    await api("POST", "/passkeys/delete", {credential_id: id});
+    await listPasskeys();
+    return "deleted " + id;
+  });
+});
+</script>
+</body>
+</html>
+"""
 
 
 def app_from_env() -> FastAPI:

@@ -42,6 +42,7 @@ def test_exported_members() -> None:
         "CodeDelivery",
         "SignUpResult",
         "TotpEnrollment",
+        "Passkey",
         "secret_hash",
     }
     assert expected <= set(aiocognito.__all__)

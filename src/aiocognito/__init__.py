@@ -35,7 +35,7 @@ from ._wire.signing import Credentials
 from ._wire.transport import Timeout
 
 if TYPE_CHECKING:
-    from ._signin.account import CodeDelivery, SignUpResult, TotpEnrollment
+    from ._signin.account import CodeDelivery, Passkey, SignUpResult, TotpEnrollment
     from ._signin.parameters import secret_hash
     from ._signin.session import Session
     from ._signin.steps import (
@@ -97,6 +97,7 @@ __all__ = [
     "PoolConfig",
     "Paginator",
     "ParamValidationError",
+    "Passkey",
     "ProtocolError",
     "RequestTimeoutError",
     "ResponseParseError",
@@ -137,6 +138,7 @@ _LAZY = {
     "NewPasswordRequired": "_signin.steps",
     "Session": "_signin.session",
     "CodeDelivery": "_signin.account",
+    "Passkey": "_signin.account",
     "SignUpResult": "_signin.account",
     "TotpEnrollment": "_signin.account",
     "secret_hash": "_signin.parameters",

@@ -7,7 +7,17 @@ over the username given whenever the session has the app client's secret.
 
 Signed in (each takes the session's fresh access token, refreshing it first when due): ``change_password``,
 ``update_attributes``, ``request_attribute_code``, ``verify_attribute``, ``set_mfa_preference``,
-``enable_totp`` (a :class:`TotpEnrollment` the caller confirms with a code) and ``delete_account``.
+``enable_totp`` (a :class:`TotpEnrollment` the caller confirms with a code), the passkeys
+(``start_passkey_registration``, ``complete_passkey_registration``, ``list_passkeys``, ``delete_passkey``)
+and ``delete_account``.
+
+Passkeys: ``start_passkey_registration()`` returns Cognito's CredentialCreationOptions (the JSON form of
+PublicKeyCredentialCreationOptions) as a dict; hand it to the authenticator (in a browser:
+``PublicKeyCredential.parseCreationOptionsFromJSON(options)`` and ``navigator.credentials.create()``) and
+give what it returns (``credential.toJSON()``, a RegistrationResponseJSON, as a dict or a JSON string) to
+``complete_passkey_registration``. Signing in with a passkey is ``sign_in(username, flow="USER_AUTH",
+preferred_challenge="WEB_AUTHN")``: a :class:`~aiocognito.WebAuthnRequired` step whose ``request_options``
+go to ``navigator.credentials.get()`` and whose ``respond(credential)`` takes the AuthenticationResponseJSON.
 
 Choices worth knowing:
 
@@ -26,9 +36,11 @@ This module does not import ``session``: what it uses of :class:`Session` is dec
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .._errors import ParamValidationError, ProtocolError, SignInError
@@ -40,7 +52,7 @@ from .steps import totp_provisioning_uri
 if TYPE_CHECKING:
     from .._tokens.token_set import TokenSet
 
-__all__ = ["AccountFlows", "CodeDelivery", "SignUpResult", "TotpEnrollment", "MFA_FACTORS"]
+__all__ = ["AccountFlows", "CodeDelivery", "Passkey", "SignUpResult", "TotpEnrollment", "MFA_FACTORS"]
 
 logger = logging.getLogger("aiocognito.session")
 
@@ -83,6 +95,42 @@ class SignUpResult:
     user_confirmed: bool
     user_sub: str
     code_delivery: CodeDelivery | None
+
+
+@dataclass(frozen=True)
+class Passkey:
+    """One of the user's passkeys, as ListWebAuthnCredentials describes it (no key material).
+
+    ``credential_id`` is the base64url credential id (what :meth:`AccountFlows.delete_passkey` takes);
+    ``attachment`` is ``platform`` or ``cross-platform`` when known; ``transports`` as the authenticator
+    reported them (``internal``, ``usb``, ``hybrid``...).
+    """
+
+    credential_id: str
+    friendly_name: str | None
+    relying_party_id: str | None
+    attachment: str | None
+    transports: tuple[str, ...]
+    created_at: datetime | None
+
+    @classmethod
+    def from_description(cls, item: Any) -> Passkey:
+        """Read one ``WebAuthnCredentialDescription``; a malformed one is a ProtocolError."""
+        operation = "ListWebAuthnCredentials"
+        if not isinstance(item, Mapping) or not isinstance(item.get("CredentialId"), str):
+            raise ProtocolError(f"{operation} answered a credential without a CredentialId")
+        texts = [item.get(k) for k in ("FriendlyCredentialName", "RelyingPartyId", "AuthenticatorAttachment")]
+        transports = item.get("AuthenticatorTransports") or []
+        created = item.get("CreatedAt")
+        if (
+            any(v is not None and not isinstance(v, str) for v in texts)
+            or not isinstance(transports, list)
+            or not all(isinstance(t, str) for t in transports)
+            or (created is not None and not isinstance(created, datetime))
+        ):
+            raise ProtocolError(f"{operation} answered a credential description of the wrong shape")
+        name, rp_id, attachment = texts
+        return cls(item["CredentialId"], name, rp_id, attachment, tuple(transports), created)
 
 
 class _Sender(Protocol):
@@ -453,6 +501,69 @@ class AccountFlows:
         if not isinstance(secret, str) or SECRET_CODE.fullmatch(secret) is None:
             raise ProtocolError("AssociateSoftwareToken answered without a valid SecretCode")
         return TotpEnrollment(self, secret, self.username or "")
+
+    async def start_passkey_registration(self) -> dict[str, Any]:
+        """StartWebAuthnRegistration: the CredentialCreationOptions (a dict in WebAuthn's JSON form) for the
+        signed-in user's authenticator; finish with :meth:`complete_passkey_registration`.
+
+        Raises:
+            SignInRequired: not signed in.
+            ServiceError: ``WebAuthnNotEnabledException`` (passkeys are off in the pool),
+                ``WebAuthnConfigurationMissingException`` (no relying party id nor domain),
+                ``LimitExceededException`` (the user has the most passkeys allowed)...
+        """
+        operation = "StartWebAuthnRegistration"
+        options = (await self._token_call(operation, {})).get("CredentialCreationOptions")
+        if not isinstance(options, Mapping):
+            raise ProtocolError(f"{operation} answered without CredentialCreationOptions")
+        return dict(options)
+
+    async def complete_passkey_registration(self, credential: str | Mapping[str, Any]) -> None:
+        """CompleteWebAuthnRegistration with the authenticator's RegistrationResponseJSON (a dict, or its JSON
+        text as the browser's ``JSON.stringify(credential)`` gives it), passed on unchanged.
+
+        Raises:
+            ParamValidationError: ``credential`` is not a JSON object (nothing was sent).
+            ServiceError: ``WebAuthnChallengeNotFoundException`` (no registration started, or it expired),
+                ``WebAuthnOriginNotAllowedException``, ``WebAuthnRelyingPartyMismatchException``,
+                ``WebAuthnClientMismatchException``, ``WebAuthnCredentialNotSupportedException``...
+        """
+        operation = "CompleteWebAuthnRegistration"
+        value: Any = credential
+        if isinstance(credential, str):
+            try:
+                value = json.loads(credential)
+            except ValueError:
+                value = None
+        if not isinstance(value, Mapping):
+            raise ParamValidationError(
+                operation, ["credential must be a JSON object (RegistrationResponseJSON)"]
+            )
+        await self._token_call(operation, {"Credential": dict(value)})
+
+    async def list_passkeys(self) -> list[Passkey]:
+        """ListWebAuthnCredentials, every page: the signed-in user's passkeys, oldest first."""
+        operation = "ListWebAuthnCredentials"
+        found: list[Passkey] = []
+        params: dict[str, Any] = {}
+        while True:
+            response = await self._token_call(operation, params)
+            items = response.get("Credentials")
+            if not isinstance(items, list):
+                raise ProtocolError(f"{operation} answered without a Credentials list")
+            found.extend(Passkey.from_description(item) for item in items)
+            token = response.get("NextToken")
+            if not token:
+                return found
+            if not isinstance(token, str) or token == params.get("NextToken"):
+                raise ProtocolError(f"{operation} answered the same or a malformed NextToken")
+            params = {"NextToken": token}
+
+    async def delete_passkey(self, credential_id: str) -> None:
+        """DeleteWebAuthnCredential: the passkey stops signing in (``ResourceNotFoundException`` when the
+        user has no passkey with this id). The authenticator keeps its key; tell the user to remove it."""
+        operation = "DeleteWebAuthnCredential"
+        await self._token_call(operation, {"CredentialId": _text(operation, "credential_id", credential_id)})
 
     async def delete_account(self) -> None:
         """DeleteUser: the signed-in user is deleted. Then the tokens are cleared (here and in the token

@@ -480,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--seed-output", metavar="FILE", help="write the seeded ids (and client secrets) to FILE as JSON"
     )
+    p.add_argument(
+        "--triggers",
+        metavar="MODULE:OBJECT",
+        help="run these Lambda trigger functions in the pool: a mapping {'PreSignUp': fn, ...} (or by function "
+        "ARN) or an object with such attributes, as module:object or path/to/file.py:object",
+    )
     p.set_defaults(handler=cmd_local)
 
     p = _command(

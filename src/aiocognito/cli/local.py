@@ -7,6 +7,11 @@ to use (any are accepted), the variables that point the CLI and the AWS SDKs at 
 domains, resource servers, identity providers). It serves until Ctrl-C or SIGTERM, then stops cleanly (exit
 code 0); its data lives in memory only.
 
+``--triggers module:object`` (or ``path/to/file.py:object``; without ``:object`` the module itself) runs
+the user's Lambda trigger functions in the pool (see :mod:`aiocognito.testing._triggers`): the object is a
+mapping ``{"PreSignUp": fn, ...}`` (or by function ARN) or has those attributes. A module name is imported
+with the current directory on ``sys.path``, as ``python -m`` would.
+
 :mod:`aiocognito.testing` (and with it moto) is imported only when one of these commands runs, and only
 then is the 'local' extra needed.
 """
@@ -15,12 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
+import importlib.util
 import json
 import os
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._wire.credentials import ENDPOINT_VARIABLES
 from ._common import EXIT_OK, CliError
@@ -33,9 +40,16 @@ BANNER_CREDENTIALS = ("local", "local")
 
 
 def banner(
-    endpoint_url: str, region: str, seeded: SeedResult | None = None, ids_file: str | None = None
+    endpoint_url: str,
+    region: str,
+    seeded: SeedResult | None = None,
+    ids_file: str | None = None,
+    triggers: tuple[str, list[str]] | None = None,
 ) -> str:
-    """What ``aiocognito local`` prints once the pool is ready (its last line starts with ``Ready``)."""
+    """What ``aiocognito local`` prints once the pool is ready (its last line starts with ``Ready``).
+
+    ``triggers``: where the Lambda trigger functions came from, and their names.
+    """
     key, secret = BANNER_CREDENTIALS
     lines = [
         f"aiocognito local user pool listening on {endpoint_url} (Ctrl-C to stop)",
@@ -72,6 +86,9 @@ def banner(
                 lines.append(f"    user {shown}: {user.status}")
         if ids_file:
             lines.append(f"  (the ids are in {ids_file})")
+    if triggers is not None:
+        source, names = triggers
+        lines += ["", f"Lambda triggers from {source}: {', '.join(names) or 'none'}"]
     lines += ["", "Ready: the data lives in memory and is gone when the pool stops."]
     return "\n".join(lines)
 
@@ -82,6 +99,43 @@ def _write_json(path: str, value: object) -> None:
     partial = target.with_name(target.name + ".partial")
     partial.write_text(json.dumps(value, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, target)
+
+
+def load_triggers(spec: str) -> Any:
+    """The object ``--triggers`` names: ``module:object``, ``path/to/file.py:object``, or a whole module.
+
+    Raises:
+        CliError: the module or file cannot be imported, or has no such object (one line, naming it).
+    """
+    target, found, attribute = spec.rpartition(":")
+    if not found or not attribute or "/" in attribute or "\\" in attribute:
+        target, attribute = spec, ""  # no ":object" (a Windows drive letter is not one either)
+    try:
+        if target.endswith(".py") or "/" in target or os.sep in target:
+            path = Path(target)
+            if not path.is_file():
+                raise CliError(f"--triggers {spec}: there is no file {target}")
+            name = f"aiocognito_triggers_{path.stem}"
+            module_spec = importlib.util.spec_from_file_location(name, path)
+            if module_spec is None or module_spec.loader is None:
+                raise CliError(f"--triggers {spec}: {target} is not a Python file")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[name] = module
+            module_spec.loader.exec_module(module)
+        else:
+            if os.getcwd() not in sys.path:
+                sys.path.insert(0, os.getcwd())
+            module = importlib.import_module(target)
+        found_object: Any = module
+        for part in filter(None, attribute.split(".")):
+            found_object = getattr(found_object, part)
+    except CliError:
+        raise
+    except AttributeError:
+        raise CliError(f"--triggers {spec}: {target} has no {attribute}") from None
+    except Exception as exc:  # the user's module failed to import: say so in one line
+        raise CliError(f"--triggers {spec}: cannot import {target}: {type(exc).__name__}: {exc}") from None
+    return found_object
 
 
 async def _until_stopped() -> None:
@@ -117,7 +171,13 @@ async def cmd_local(args: argparse.Namespace) -> int:
         raise CliError(
             f"the local pool needs the 'local' extra (pip install 'aiocognito[local]'): {exc}"
         ) from None
-    local = LocalUserPool(args.host, args.port)
+    spec = getattr(args, "triggers", None)
+    triggers = load_triggers(spec) if spec else None
+    try:
+        local = LocalUserPool(args.host, args.port, triggers=triggers)
+    except (TypeError, ValueError) as exc:  # not a trigger mapping or object
+        raise CliError(f"--triggers {spec}: {exc}") from None
+    shown = (spec, sorted(local.triggers.names())) if spec else None
     try:
         try:
             await local.start()
@@ -135,7 +195,7 @@ async def cmd_local(args: argparse.Namespace) -> int:
                 _write_json(
                     args.seed_output, seeded.to_json(endpoint_url=local.endpoint_url, region=local.region)
                 )
-        print(banner(local.endpoint_url, local.region, seeded, args.seed_output), flush=True)
+        print(banner(local.endpoint_url, local.region, seeded, args.seed_output, shown), flush=True)
         await _until_stopped()
     finally:
         await local.close()

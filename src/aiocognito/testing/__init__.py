@@ -22,6 +22,8 @@ The modules, from the server down:
   their verification codes, DeleteUserAttributes, DeleteUser).
 * ``_api``: every other operation, one module per area (pools, clients, users, groups, federation,
   domains, import jobs, settings, recovery, CIMD, account, tokens, WebAuthn).
+* ``_triggers``: the user's Lambda triggers as Python callables (the registry, Cognito's events, the
+  5-second limit); ``_snapshots``: copies of user data for point-in-time recovery.
 * Underneath: ``_records`` (pools, clients, users, groups), ``_state`` (the records and the protocol
   state), ``_users`` (creating and changing users), ``_ids`` (Cognito-shaped ids), ``_sessions``
   (challenge Sessions), ``_lookups`` (pools, clients, users), ``_srp_server`` (server-side SRP),

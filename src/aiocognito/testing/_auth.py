@@ -23,6 +23,12 @@ Strictness, as Cognito:
   exceeded";
 * a user with no password is treated like an unknown user: a made-up verifier, then
   "Incorrect username or password." at PASSWORD_VERIFIER (an empty password never passes).
+
+The pool's Lambda triggers (``_triggers``) run where Cognito runs them: UserMigration_Authentication when
+USER_PASSWORD_AUTH / ADMIN_USER_PASSWORD_AUTH names an unknown user (not SRP: the trigger needs the
+password), PreAuthentication before the first factor, the custom challenge triggers in ``_custom_auth``,
+PreTokenGeneration while the tokens are made (``_issuer``) and PostAuthentication after (raising: the
+tokens are revoked and the sign-in fails). RespondToAuthChallenge's ClientMetadata reaches them.
 """
 
 from __future__ import annotations
@@ -31,12 +37,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules
+from . import _rules, _triggers, _users
 from ._auth_events import record_auth_event
 from ._auth_types import Answer, Response
 from ._challenges import Challenges
 from ._choice_auth import ChoiceAuth
-from ._custom_auth import CustomAuth
+from ._custom_auth import CustomAuth, PasswordVerifierStep
 from ._device_auth import DeviceAuth
 from ._devices import DeviceService
 from ._issuer import TokenIssuer
@@ -48,7 +54,7 @@ from ._rules import INCORRECT, INVALID_SESSION
 from ._sessions import EXPIRED_SESSION, ChallengeSessions
 from ._srp_auth import SrpAuth
 from ._srp_server import SrpServer
-from ._state import PoolState, SignIn
+from ._state import CustomChallenge, PoolState, SignIn
 
 if TYPE_CHECKING:
     from ._records import Client, User, UserPool
@@ -108,6 +114,7 @@ class AuthService:
             "SELECT_CHALLENGE": self.choice.answer_select_challenge,
             "PASSWORD": self.choice.answer_select_challenge,
             "PASSWORD_SRP": self.choice.answer_select_challenge,
+            "WEB_AUTHN": self.choice.answer_web_authn,
             "DEVICE_SRP_AUTH": self.device_auth.answer_device_srp,
             "DEVICE_PASSWORD_VERIFIER": self.device_auth.answer_device_verifier,
         }
@@ -118,6 +125,10 @@ class AuthService:
     # ===== InitiateAuth ====================================================================================
     def initiate_auth(self, params: Mapping[str, Any], *, admin: bool) -> Response:
         """InitiateAuth / AdminInitiateAuth."""
+        with _triggers.auth_request(params, initiate=True):
+            return self._initiate_auth(params, admin=admin)
+
+    def _initiate_auth(self, params: Mapping[str, Any], *, admin: bool) -> Response:
         _rules.require(params, *(("UserPoolId",) if admin else ()), "ClientId", "AuthFlow")
         pool, client = self.lookups.client(params["ClientId"], params.get("UserPoolId") if admin else None)
         flow = str(params["AuthFlow"])
@@ -133,8 +144,12 @@ class AuthService:
         device_key = auth.get("DEVICE_KEY") or None
         if flow in _PASSWORD_FLOWS:
             _rules.require(auth, "PASSWORD", where="AuthParameters")
+            password = str(auth["PASSWORD"])
+            if _rules.resolve_user(pool, name) is None:  # a UserMigration trigger may bring the user in
+                source = "UserMigration_Authentication"
+                _users.migrate_user(self.state, pool, client, name, source, password=password)
             user = self.lookups.find_user(pool, client, name)
-            sign_in = self.password.first_factor(pool, client, user, str(auth["PASSWORD"]), flow, admin)
+            sign_in = self.password.first_factor(pool, client, user, password, flow, admin)
             sign_in.device_key = device_key
             return self._advance(sign_in)
         if flow == "USER_SRP_AUTH":
@@ -146,24 +161,37 @@ class AuthService:
             )
         if flow == "CUSTOM_AUTH":
             user = self.lookups.find_user(pool, client, name)
-            if user is None:
-                raise errors.NotAuthorizedException(INCORRECT)
-            if not user.enabled:
-                raise errors.NotAuthorizedException("User is disabled.")
+            password_verifier: PasswordVerifierStep | None = None
             if auth.get("CHALLENGE_NAME") == "SRP_A":
                 _rules.require(auth, "SRP_A", where="AuthParameters")
                 a_hex = self.srp_server.check_srp_a(auth["SRP_A"])
-                return self.srp.password_verifier_challenge(
-                    pool, client, user, name, a_hex, flow, admin, device_key, session=True
-                )
-            sign_in = SignIn(pool.id, client.id, user.sub, user.username, admin, flow, device_key=device_key)
-            return self.custom.custom_challenge(sign_in)
+
+                def password_verifier(sign_in: SignIn, custom: CustomChallenge | None) -> Response:
+                    return self.srp.password_verifier_challenge(
+                        pool,
+                        client,
+                        user,
+                        name,
+                        a_hex,
+                        flow,
+                        admin,
+                        device_key,
+                        session=True,
+                        sign_in=sign_in,
+                        custom=custom,
+                    )
+
+            return self.custom.initiate(pool, client, user, name, admin, device_key, password_verifier)
         # USER_AUTH
         return self.choice.initiate(pool, client, name, auth, admin, device_key)
 
     # ===== RespondToAuthChallenge ==========================================================================
     def respond_to_auth_challenge(self, params: Mapping[str, Any], *, admin: bool) -> Response:
         """RespondToAuthChallenge / AdminRespondToAuthChallenge."""
+        with _triggers.auth_request(params, initiate=False):
+            return self._respond_to_auth_challenge(params, admin=admin)
+
+    def _respond_to_auth_challenge(self, params: Mapping[str, Any], *, admin: bool) -> Response:
         _rules.require(params, *(("UserPoolId",) if admin else ()), "ClientId", "ChallengeName")
         pool, client = self.lookups.client(params["ClientId"], params.get("UserPoolId") if admin else None)
         name = str(params["ChallengeName"])
@@ -253,7 +281,22 @@ class AuthService:
         if device_key is None and _rules.device_tracking(pool) is not None:
             new_device = self.devices.issue(pool, user)
             device_key = new_device.device_key
-        result, _ = self.issuer.authentication_result(pool, client, user, device_key=device_key)
+        source = "TokenGeneration_Authentication"
+        if "new_password" in sign_in.done:
+            source = "TokenGeneration_NewPasswordChallenge"
+        elif sign_in.device_authenticated:
+            source = "TokenGeneration_AuthenticateDevice"
+        result, refresh_token = self.issuer.authentication_result(
+            pool, client, user, device_key=device_key, source=source
+        )
+        try:
+            _triggers.post_authentication(
+                self.state, pool, user, client.id, new_device=new_device is not None
+            )
+        except errors.ServiceError:
+            if refresh_token is not None:  # the sign-in failed: its tokens are never used
+                self.issuer.revoke_family(self.state.refresh_tokens[refresh_token].origin_jti)
+            raise
         passed = [("Password", "Success")] * sign_in.password_verified + [("Mfa", "Success")] * (
             "mfa" in sign_in.done
         )

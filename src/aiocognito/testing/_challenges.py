@@ -1,6 +1,7 @@
 """The challenges after the first factor, and their answers: NEW_PASSWORD_REQUIRED and MFA.
 
-MFA here is the sign-in's side: SMS_MFA, EMAIL_OTP and SMS_OTP codes (delivered to the outbox),
+MFA here is the sign-in's side: SMS_MFA, EMAIL_OTP and SMS_OTP codes (delivered to the outbox, in the
+words of a CustomMessage trigger when there is one: CustomMessage_Authentication),
 SOFTWARE_TOKEN_MFA, SELECT_MFA_TYPE and MFA_SETUP. What a pool offers and a user has, and the TOTP
 operations, are ``_mfa``'s. A wrong or reused code leaves the Session usable (see ``_sessions``).
 """
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules
+from . import _rules, _triggers
 from ._auth_types import Advance, Response
 from ._lookups import Lookups
 from ._mfa import MfaService
@@ -139,7 +140,11 @@ class Challenges:
         medium = "EMAIL" if challenge == "EMAIL_OTP" else "SMS"
         destination = _rules.attributes(user).get("email" if medium == "EMAIL" else "phone_number", "")
         code = self.state.code()
-        self.state.send(medium, destination, sign_in.user_pool_id, user.username, challenge, code)
+        pool = self.lookups.pool(sign_in.user_pool_id)
+        text = _triggers.custom_message(
+            self.state, pool, user, "CustomMessage_Authentication", medium, code, client_id=sign_in.client_id
+        )
+        self.state.send(medium, destination, sign_in.user_pool_id, user.username, challenge, code, text)
         return self.sessions.issue(
             sign_in,
             challenge,

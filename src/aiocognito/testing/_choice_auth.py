@@ -1,18 +1,31 @@
 """USER_AUTH (choice-based sign-in): the first factors a user can pick, SELECT_CHALLENGE, and starting one.
 
 The factors are the pool's AllowedFirstAuthFactors that the user can use: PASSWORD and PASSWORD_SRP (with a
-password), EMAIL_OTP (with an email), SMS_OTP (with a phone number). A PREFERRED_CHALLENGE among them starts
-at once; otherwise SELECT_CHALLENGE lists them (AvailableChallenges). A one-time code replaces MFA.
-USER_AUTH needs the Essentials tier or higher.
+password), EMAIL_OTP (with an email), SMS_OTP (with a phone number), WEB_AUTHN (with a passkey of the pool's
+relying party). A PREFERRED_CHALLENGE among them starts at once; otherwise SELECT_CHALLENGE lists them
+(AvailableChallenges). A one-time code replaces MFA. USER_AUTH needs the Essentials tier or higher.
+
+WEB_AUTHN (chosen as PREFERRED_CHALLENGE, or as SELECT_CHALLENGE's ANSWER) answers the WEB_AUTHN challenge
+with CREDENTIAL_REQUEST_OPTIONS (a JSON string, see ``_api/webauthn.request_options``); its fresh random
+challenge lives with the challenge Session, so it can be answered once. The answer's CREDENTIAL (an
+AuthenticationResponseJSON string) is checked by ``_api/webauthn.verify_assertion``; a refused one is a
+NotAuthorizedException that ends the sign-in. A CREDENTIAL sent already with SELECT_CHALLENGE answers no
+challenge of this pool, so it is refused the same way. After a passkey, MFA follows as after a password,
+unless the pool's WebAuthnConfiguration FactorConfiguration is MULTI_FACTOR_WITH_USER_VERIFICATION and the
+authenticator verified the user: Cognito documents that setting as the one where a user-verified passkey
+counts for MFA, and SINGLE_FACTOR (the default) as the one where a passkey is one factor only.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from . import _rules
+from ._api import webauthn
 from ._auth_types import Advance, Response
 from ._challenges import Challenges
 from ._lookups import Lookups
@@ -27,6 +40,14 @@ if TYPE_CHECKING:
     from ._records import Client, User, UserPool
 
 __all__ = ["ChoiceAuth"]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 class ChoiceAuth:
@@ -62,6 +83,8 @@ class ChoiceAuth:
             factors.append("EMAIL_OTP")
         if "SMS_OTP" in allowed and attrs.get("phone_number"):
             factors.append("SMS_OTP")
+        if "WEB_AUTHN" in allowed and webauthn.sign_in_passkeys(pool, user):
+            factors.append("WEB_AUTHN")
         return factors
 
     def initiate(
@@ -115,9 +138,29 @@ class ChoiceAuth:
                 pool, client, user, user.username, a_hex, "USER_AUTH", sign_in.admin, sign_in.device_key,
                 session=True, sign_in=sign_in,
             )  # fmt: skip
+        if factor == "WEB_AUTHN":
+            if "CREDENTIAL" in inputs:  # no request options were issued yet: nothing it can answer
+                raise errors.NotAuthorizedException("The passkey credential was not accepted.")
+            challenge = self.sessions.state.random_bytes(32)
+            options = webauthn.request_options(pool, user, challenge)
+            parameters = {"CREDENTIAL_REQUEST_OPTIONS": json.dumps(options, separators=(",", ":"))}
+            # the challenge is kept with the Session (ChallengeState.code): single use, as the Session
+            return self.sessions.issue(sign_in, "WEB_AUTHN", parameters, code=_b64url(challenge))
         # EMAIL_OTP / SMS_OTP: passwordless; the code replaces MFA.
         sign_in.skip_mfa = True
         return self.challenges.code_challenge(sign_in, user, factor)
+
+    def answer_web_authn(
+        self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]
+    ) -> Response:
+        """WEB_AUTHN's CREDENTIAL: the assertion of one of the user's passkeys over the issued challenge."""
+        sign_in = challenge.sign_in
+        pool, _client, user = self.lookups.signed_in_user(sign_in)
+        _rules.require(responses, "CREDENTIAL", where="ChallengeResponses")
+        issued = _unb64url(challenge.code or "")
+        user_verified = webauthn.verify_assertion(pool, user, responses["CREDENTIAL"], issued)
+        sign_in.skip_mfa = user_verified and webauthn.passkey_is_mfa(pool)
+        return self.advance(sign_in)
 
     def answer_select_challenge(
         self, handle: str, challenge: ChallengeState, responses: Mapping[str, Any]

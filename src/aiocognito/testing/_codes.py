@@ -20,6 +20,13 @@ As Cognito does:
 
 The codes are kept in :attr:`PoolState.codes`; messages go to the outbox with the purposes
 ``SIGN_UP`` and ``FORGOT_PASSWORD``.
+
+The Lambda triggers (``_triggers``), where Cognito runs them: PreSignUp_SignUp once the new user is
+checked (raising: the sign-up is undone; ``autoConfirmUser`` confirms without a code, ``autoVerifyEmail``
+/ ``autoVerifyPhone`` verify the attribute, moving its alias from another user);
+PostConfirmation_ConfirmSignUp / _ConfirmForgotPassword once the user is confirmed (raising fails the
+call, the confirmation stays); UserMigration_ForgotPassword for an unknown user; the CustomMessage trigger
+writes each message's text.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules, _users
+from . import _rules, _triggers, _users
 from ._auth_events import record_auth_event
 from ._lookups import Lookups
 from ._state import PendingCode, PoolState
@@ -45,6 +52,7 @@ _LIFETIME = {SIGN_UP: 24 * 3600.0, FORGOT_PASSWORD: 3600.0}
 _MISMATCH = "Invalid verification code provided, please try again."
 _EXPIRED = "Invalid code provided, please request a code again."
 _NOT_FOUND = "Username/client id combination not found."
+_MESSAGE_SOURCES = {SIGN_UP: "CustomMessage_SignUp", FORGOT_PASSWORD: "CustomMessage_ForgotPassword"}
 _LEGACY_RECOVERY = (
     {"Name": "verified_phone_number", "Priority": 1},
     {"Name": "verified_email", "Priority": 2},
@@ -99,25 +107,48 @@ class CodeService:
 
     # ----- helpers ---------------------------------------------------------------------------------------
     def _client_and_user(
-        self, params: Mapping[str, Any], *required: str
+        self, params: Mapping[str, Any], *required: str, migrate: bool = False
     ) -> tuple[UserPool, Client, User | None]:
-        """Pool, client and user of a call (None: unknown, and the client hides that); SECRET_HASH checked."""
+        """Pool, client and user of a call (None: unknown, and the client hides that); SECRET_HASH checked.
+
+        With ``migrate``, an unknown user is first offered to the UserMigration trigger (ForgotPassword).
+        """
         _rules.require(params, "ClientId", "Username", *required)
         pool, client = self.lookups.client(params["ClientId"])
         _rules.check_secret_hash(client, str(params["Username"]), params.get("SecretHash"))
         user = _rules.resolve_user(pool, str(params["Username"]))
+        if user is None and migrate:
+            name = str(params["Username"])
+            user = _users.migrate_user(self.state, pool, client, name, "UserMigration_ForgotPassword", params)
         if user is None and not _rules.prevents_user_existence_errors(client):
             raise errors.UserNotFoundException(_NOT_FOUND)
         return pool, client, user
 
-    def send_code(self, pool: UserPool, user: User, purpose: str, target: _Target) -> dict[str, str]:
-        """A new code for ``purpose`` (replacing the last one), sent; returns its CodeDeliveryDetails."""
+    def send_code(
+        self,
+        pool: UserPool,
+        user: User,
+        purpose: str,
+        target: _Target,
+        *,
+        source: str | None = None,
+        client_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, str]:
+        """A new code for ``purpose`` (replacing the last one), sent; returns its CodeDeliveryDetails.
+
+        ``source`` is the custom message trigger's (default: CustomMessage_SignUp / _ForgotPassword).
+        """
         medium, attribute, destination = target
         code = self.state.code()
+        source = source or _MESSAGE_SOURCES[purpose]
+        text = _triggers.custom_message(
+            self.state, pool, user, source, medium, code, client_id=client_id, params=params
+        )
         self.state.codes[((pool.id, user.sub), purpose)] = PendingCode(
             code, self.state.now() + _LIFETIME[purpose], attribute
         )
-        self.state.send(medium, destination, pool.id, user.username, purpose, code)
+        self.state.send(medium, destination, pool.id, user.username, purpose, code, text)
         return _rules.code_delivery(medium, destination)
 
     def _check_code(self, pool: UserPool, user: User, purpose: str, given: object) -> PendingCode:
@@ -148,16 +179,46 @@ class CodeService:
         user = _users.create_user(
             self.state, pool, str(params["Username"]), attributes, status="UNCONFIRMED", password=password
         )
+        try:
+            flags = _triggers.pre_sign_up(self.state, pool, user, "PreSignUp_SignUp", client.id, params) or {}
+            self._auto_verify(pool, user, flags)
+        except Exception:
+            pool.remove_user(user)  # the trigger refused: no user was signed up
+            raise
         record_auth_event(self.state, pool, user, event_type="SignUp", response="Pass")
+        if flags.get("autoConfirmUser"):
+            user.status = "CONFIRMED"
+            _triggers.post_confirmation(
+                self.state, pool, user, "PostConfirmation_ConfirmSignUp", client.id, params
+            )
+            return {"UserConfirmed": True, "UserSub": user.sub}
         response: dict[str, Any] = {"UserConfirmed": False, "UserSub": user.sub}
         target = verification_target(pool, user)
         if target is not None:
-            response["CodeDeliveryDetails"] = self.send_code(pool, user, SIGN_UP, target)
+            response["CodeDeliveryDetails"] = self.send_code(
+                pool, user, SIGN_UP, target, client_id=client.id, params=params
+            )
         return response
+
+    def _auto_verify(self, pool: UserPool, user: User, flags: Mapping[str, bool]) -> None:
+        """PreSignUp's autoVerifyEmail / autoVerifyPhone: the attribute verified (its alias moved here)."""
+        for name, wanted in (
+            ("email", flags.get("autoVerifyEmail")),
+            ("phone_number", flags.get("autoVerifyPhone")),
+        ):
+            if not wanted:
+                continue
+            value = user.attributes.get(name)
+            if not value:
+                raise errors.InvalidLambdaResponseException(
+                    f"{name} must have a value to be verified by the PreSignUp trigger"
+                )
+            _users.take_aliases(pool, {name: value, f"{name}_verified": "true"})
+            user.attributes[f"{name}_verified"] = "true"
 
     def resend_confirmation_code(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ResendConfirmationCode: a new sign-up code for an unconfirmed user (the old one stops working)."""
-        pool, _client, user = self._client_and_user(params)
+        pool, client, user = self._client_and_user(params)
         if user is None:
             return {"CodeDeliveryDetails": self._made_up_delivery(params["Username"])}
         if _rules.user_status(user) != "UNCONFIRMED":
@@ -165,7 +226,10 @@ class CodeService:
         target = verification_target(pool, user)
         if target is None:
             raise errors.InvalidParameterException("Auto verification not turned on.")
-        return {"CodeDeliveryDetails": self.send_code(pool, user, SIGN_UP, target)}
+        delivery = self.send_code(
+            pool, user, SIGN_UP, target, source="CustomMessage_ResendCode", client_id=client.id, params=params
+        )
+        return {"CodeDeliveryDetails": delivery}
 
     def confirm_sign_up(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ConfirmSignUp: the latest sign-up code, unexpired, for an unconfirmed user."""
@@ -180,19 +244,23 @@ class CodeService:
         user.status = "CONFIRMED"
         user.attributes[f"{pending.attribute}_verified"] = "true"
         user.modified = self.state.now()
+        _triggers.post_confirmation(
+            self.state, pool, user, "PostConfirmation_ConfirmSignUp", client.id, params
+        )
         return {}
 
     # ----- password recovery -----------------------------------------------------------------------------
     def forgot_password(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ForgotPassword: a recovery code to the user's verified phone number or email."""
-        pool, _client, user = self._client_and_user(params)
+        pool, client, user = self._client_and_user(params, migrate=True)
         if user is None:
             return {"CodeDeliveryDetails": self._made_up_delivery(params["Username"])}
         if not user.enabled:
             raise errors.NotAuthorizedException("User is disabled.")
         target = recovery_target(pool, user)
         record_auth_event(self.state, pool, user, event_type="ForgotPassword", response="Pass")
-        return {"CodeDeliveryDetails": self.send_code(pool, user, FORGOT_PASSWORD, target)}
+        delivery = self.send_code(pool, user, FORGOT_PASSWORD, target, client_id=client.id, params=params)
+        return {"CodeDeliveryDetails": delivery}
 
     def confirm_forgot_password(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """ConfirmForgotPassword: the latest recovery code, unexpired and unused, and a valid new password."""
@@ -206,4 +274,6 @@ class CodeService:
         pending.used = True
         status = "CONFIRMED" if user.status in ("RESET_REQUIRED", "FORCE_CHANGE_PASSWORD") else None
         user.set_password(password, self.state.now(), status=status)
+        source = "PostConfirmation_ConfirmForgotPassword"
+        _triggers.post_confirmation(self.state, pool, user, source, client.id, params)
         return {}

@@ -3,6 +3,14 @@
 ID and access tokens are RS256 JWTs with Cognito's claims (protocol doc section 6), signed with the pool's
 keys and issued by ``{endpoint_url}/{user_pool_id}`` (the local issuer: verify them with that issuer and
 ``{endpoint_url}/{user_pool_id}/.well-known/jwks.json``). Refresh tokens are opaque random strings.
+
+A PreTokenGeneration trigger (``_triggers``) changes the claims before they are signed: V1_0's
+``claimsOverrideDetails`` the ID token's (string values), V2_0/V3_0's ``claimsAndScopeOverrideDetails``
+both tokens' (any JSON value) and the access token's ``scope``; ``groupOverrideDetails`` replaces
+``cognito:groups`` in both and ``cognito:roles`` / ``cognito:preferred_role`` in the ID token (present but
+empty or null: no groups). Suppressing wins over adding. The claims Cognito does not let a trigger change
+(``sub``, ``iss``, ``aud``, ``exp``, ``token_use``, ``cognito:username``, the access token's ``client_id``,
+``username`` and ``scope``, ...) keep their values.
 """
 
 from __future__ import annotations
@@ -11,7 +19,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules
+from . import _rules, _triggers
 from ._session_config import max_token_sessions
 from ._state import AccessRecord, PoolState, RefreshRecord, UserKey
 
@@ -23,10 +31,83 @@ __all__ = ["TokenIssuer"]
 _SCOPE = "aws.cognito.signin.user.admin"
 _BOOLEAN_ATTRIBUTES = frozenset({"email_verified", "phone_number_verified"})
 _NOT_IN_ID_TOKEN = frozenset({"sub"})
+#: Claims a pre token generation trigger cannot add, change or suppress (groups: groupOverrideDetails).
+_FIXED = frozenset(
+    {"acr", "amr", "at_hash", "aud", "auth_time", "azp", "exp", "iat", "identities", "iss", "jti", "nbf"}
+    | {"nonce", "origin_jti", "sub", "token_use", "event_id", "cognito:username"}
+    | {"cognito:groups", "cognito:roles", "cognito:preferred_role"}
+)
+_FIXED_ACCESS = _FIXED | {"client_id", "username", "scope", "device_key", "version"}
 
 
 def _uuid(state: PoolState) -> str:
     return str(uuid.UUID(bytes=state.random_bytes(16), version=4))
+
+
+def _details(value: object) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.InvalidLambdaResponseException("Unrecognizable lambda output")
+    return value
+
+
+def _override(
+    claims: dict[str, Any], details: dict[str, Any], fixed: frozenset[str], *, strings: bool
+) -> None:
+    """claimsToAddOrOverride, then claimsToSuppress (which wins), sparing the ``fixed`` claims."""
+    added = _details(details.get("claimsToAddOrOverride"))
+    suppressed = details.get("claimsToSuppress") or []
+    if not isinstance(suppressed, list) or (strings and not all(isinstance(v, str) for v in added.values())):
+        raise errors.InvalidLambdaResponseException("Unrecognizable lambda output")
+    claims.update({k: v for k, v in added.items() if k not in fixed})
+    for name in suppressed:
+        if isinstance(name, str) and name not in fixed:
+            claims.pop(name, None)
+
+
+def _override_groups(id_claims: dict[str, Any], access_claims: dict[str, Any], value: object) -> None:
+    """groupOverrideDetails: the groups of both tokens and the ID token's roles (empty or null: none)."""
+    details = _details(value)
+    groups, roles = details.get("groupsToOverride") or [], details.get("iamRolesToOverride") or []
+    preferred = details.get("preferredRole")
+    for claims, name, given in (
+        (id_claims, "cognito:groups", groups),
+        (access_claims, "cognito:groups", groups),
+        (id_claims, "cognito:roles", roles),
+        (id_claims, "cognito:preferred_role", preferred),
+    ):
+        if given:
+            claims[name] = list(given) if isinstance(given, list) else given
+        else:
+            claims.pop(name, None)
+
+
+def _customize(
+    version: str, response: dict[str, Any], id_claims: dict[str, Any], access: dict[str, Any]
+) -> None:
+    """Apply a pre token generation trigger's response to the claims (V1_0 or V2_0/V3_0)."""
+    if version == "1":
+        details = _details(response.get("claimsOverrideDetails"))
+        _override(id_claims, details, _FIXED, strings=True)
+    else:
+        details = _details(response.get("claimsAndScopeOverrideDetails"))
+        _override(id_claims, _details(details.get("idTokenGeneration")), _FIXED, strings=False)
+        access_details = _details(details.get("accessTokenGeneration"))
+        _override(access, access_details, _FIXED_ACCESS, strings=False)
+        scopes = access["scope"].split()
+        added, suppressed = (
+            access_details.get("scopesToAdd") or [],
+            access_details.get("scopesToSuppress") or [],
+        )
+        if not isinstance(added, list) or not isinstance(suppressed, list):
+            raise errors.InvalidLambdaResponseException("Unrecognizable lambda output")
+        scopes += [str(s) for s in added if str(s) not in scopes]
+        access["scope"] = " ".join(s for s in scopes if s not in suppressed)
+        if not access["scope"]:
+            del access["scope"]
+    if "groupOverrideDetails" in details:
+        _override_groups(id_claims, access, details["groupOverrideDetails"])
 
 
 class TokenIssuer:
@@ -51,12 +132,18 @@ class TokenIssuer:
         auth_time: int | None = None,
         origin_jti: str | None = None,
         with_refresh: bool = True,
+        source: str | None = None,
     ) -> tuple[dict[str, Any], str | None]:
-        """``(AuthenticationResult, refresh token or None)`` for a finished sign-in or a refresh."""
+        """``(AuthenticationResult, refresh token or None)`` for a finished sign-in or a refresh.
+
+        ``source`` is the pre token generation trigger's (default: TokenGeneration_RefreshTokens for a
+        refresh, that is with ``origin_jti``, else TokenGeneration_Authentication).
+        """
         state = self.state
         now = state.now()
         iat = int(now)
         auth_time = iat if auth_time is None else auth_time
+        refreshing = origin_jti is not None
         origin_jti = origin_jti or _uuid(state)
         access_seconds, id_seconds, refresh_seconds = _rules.token_lifetimes(client)
         key: UserKey = (pool.id, user.sub)
@@ -87,6 +174,9 @@ class TokenIssuer:
             id_claims[name] = value.lower() == "true" if name in _BOOLEAN_ATTRIBUTES else value
         if groups:
             id_claims["cognito:groups"] = groups
+        roles = [g.role_arn for g in map(pool.groups.get, groups) if g is not None and g.role_arn]
+        if roles:
+            id_claims["cognito:roles"], id_claims["cognito:preferred_role"] = roles, roles[0]
         id_claims.update(
             {
                 "cognito:username": user.username,
@@ -96,6 +186,23 @@ class TokenIssuer:
                 "jti": _uuid(state),
             }
         )
+        if source is None:
+            source = "TokenGeneration_RefreshTokens" if refreshing else "TokenGeneration_Authentication"
+        customized = _triggers.token_generation(
+            state,
+            pool,
+            user,
+            client.id,
+            source,
+            {
+                "groupsToOverride": groups,
+                "iamRolesToOverride": roles,
+                "preferredRole": roles[0] if roles else None,
+            },
+            access_claims["scope"].split(),
+        )
+        if customized is not None:
+            _customize(*customized, id_claims, access_claims)
         keys = state.keys.for_pool(pool.id)
         access_token = keys.sign(access_claims, "access")
         id_token = keys.sign(id_claims, "id")

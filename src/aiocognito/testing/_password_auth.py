@@ -1,7 +1,8 @@
 """The password as first factor (USER_PASSWORD_AUTH, ADMIN_USER_PASSWORD_AUTH, USER_AUTH's PASSWORD); lockout.
 
 Five failed password checks lock the user out (1 s, doubling, at most 15 min): "Password attempts
-exceeded". SRP's PASSWORD_VERIFIER (``_srp_auth``) counts its failures here too.
+exceeded". SRP's PASSWORD_VERIFIER (``_srp_auth``) counts its failures here too. A PreAuthentication
+trigger (``_triggers``) runs before the password is checked.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import errors
-from . import _password_hashes
+from . import _password_hashes, _rules, _triggers
 from ._auth_events import record_auth_event
 from ._rules import INCORRECT, secret_equals
 from ._state import PoolState, SignIn, UserKey
@@ -71,6 +72,8 @@ class PasswordAuth:
             raise errors.NotAuthorizedException(INCORRECT)
         if not user.enabled:
             raise errors.NotAuthorizedException("User is disabled.")
+        hides = _rules.prevents_user_existence_errors(client)
+        _triggers.pre_authentication(self.state, pool, user, client.id, hides_users=hides)
         key = (pool.id, user.sub)
         self.check_lockout(key)
         imported = None if user.password else _password_hashes.imported_hash(pool, user)

@@ -44,6 +44,7 @@ from ._sessions import ChallengeSessions
 from ._state import CustomChallengeFactory, OutboxMessage, PoolState
 from ._throttle import CategoryThrottle
 from ._token_ops import TokenOperations
+from ._triggers import TriggerRegistry
 from ._user_ops import UserOperations
 
 if TYPE_CHECKING:
@@ -89,6 +90,9 @@ class LocalUserPool:
         quotas: requests per second per quota category (``{"UserCreation": 20}``): above it a call is refused
             with ``TooManyRequestsException``, as Cognito does. A category not given here is held to its
             provisioned limit once ``UpdateProvisionedLimit`` sets one, else not throttled (``_throttle``).
+        triggers: the Lambda triggers as Python callables, ``{"PreSignUp": fn, ...}`` (every pool) or by
+            function ARN (the pools whose LambdaConfig names it), or an object with those attributes;
+            :meth:`set_triggers` sets one pool's. See ``_triggers``.
 
     Example::
 
@@ -111,12 +115,14 @@ class LocalUserPool:
         custom_challenge: CustomChallengeFactory | None = None,
         account_id: str | None = None,
         quotas: Mapping[str, float] | None = None,
+        triggers: object = None,
     ) -> None:
         self.host = host
         self.port = port
         self.region = region
         self._state = PoolState(account_id=account_id, clock=clock, custom_challenge=custom_challenge)
         self._issuer = TokenIssuer(self._state)
+        self.triggers = TriggerRegistry.install(self._state, triggers)
         self._lookups = Lookups(self._state, self._issuer)
         self._sessions = ChallengeSessions(self._state, self._lookups)
         self._devices = DeviceService(self._state, self._lookups)
@@ -259,6 +265,10 @@ class LocalUserPool:
 
     def now(self) -> float:
         return self._state.now()
+
+    def set_triggers(self, user_pool_id: str | None, triggers: object) -> None:
+        """The trigger callables of one pool (None: of every pool), replacing the earlier ones."""
+        self.triggers.set(user_pool_id, triggers)
 
     def set_token_lifetimes(
         self,

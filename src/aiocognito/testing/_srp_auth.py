@@ -3,7 +3,9 @@
 USER_SRP_AUTH's PASSWORD_VERIFIER has no Session (as measured on a real pool): its SECRET_BLOCK is the
 single-use handle. CUSTOM_AUTH's ``SRP_A`` step and USER_AUTH's PASSWORD_SRP factor issue it with a Session.
 An unknown user behind PreventUserExistenceErrors gets a made-up identity and verifier, and then
-"Incorrect username or password."; failed proofs count towards the lockout of ``_password_auth``.
+"Incorrect username or password."; failed proofs count towards the lockout of ``_password_auth``. A
+PreAuthentication trigger (``_triggers``) runs before PASSWORD_VERIFIER is issued (CUSTOM_AUTH runs it in
+``_custom_auth``), and CUSTOM_AUTH's PASSWORD_VERIFIER carries DefineAuthChallenge's session so far.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from .._signin.srp import pool_name_of
-from . import _rules
+from . import _rules, _triggers
 from ._auth_types import Advance, Response
 from ._custom_auth import CustomAuth
 from ._lookups import Lookups
@@ -21,7 +23,7 @@ from ._password_auth import PasswordAuth
 from ._rules import INCORRECT
 from ._sessions import ChallengeSessions
 from ._srp_server import SrpServer
-from ._state import ChallengeState, PoolState, SignIn
+from ._state import ChallengeState, CustomChallenge, PoolState, SignIn
 
 if TYPE_CHECKING:
     from ._records import Client, User, UserPool
@@ -66,11 +68,18 @@ class SrpAuth:
         *,
         session: bool,
         sign_in: SignIn | None = None,
+        custom: CustomChallenge | None = None,
     ) -> Response:
-        """PASSWORD_VERIFIER with a Session (``session``), or under its SECRET_BLOCK (USER_SRP_AUTH)."""
+        """PASSWORD_VERIFIER with a Session (``session``), or under its SECRET_BLOCK (USER_SRP_AUTH).
+
+        ``custom``: a CUSTOM_AUTH sign-in's session so far, kept with the challenge.
+        """
         if user is not None:
             if not user.enabled:
                 raise errors.NotAuthorizedException("User is disabled.")
+            if flow != "CUSTOM_AUTH":
+                hides = _rules.prevents_user_existence_errors(client)
+                _triggers.pre_authentication(self.state, pool, user, client.id, hides_users=hides)
             salt, verifier = self.srp.user_verifier(pool, user)
             user_id, sub = user.username, user.sub
         else:
@@ -82,7 +91,7 @@ class SrpAuth:
         srp = self.srp.srp_state(pool_name_of(pool.id), user_id, salt, verifier, a_hex)
         parameters = {**srp.challenge_parameters(), "USER_ID_FOR_SRP": user_id}
         if session:
-            return self.sessions.issue(sign_in, "PASSWORD_VERIFIER", parameters, srp=srp)
+            return self.sessions.issue(sign_in, "PASSWORD_VERIFIER", parameters, srp=srp, custom=custom)
         # USER_SRP_AUTH: no Session; the SECRET_BLOCK is the handle (measured on a real pool).
         handle = "srp:" + parameters["SECRET_BLOCK"]
         self.sessions.store(
@@ -124,5 +133,5 @@ class SrpAuth:
         if responses.get("DEVICE_KEY"):
             sign_in.device_key = str(responses["DEVICE_KEY"])
         if sign_in.flow == "CUSTOM_AUTH":
-            return self.custom.custom_challenge(sign_in)
+            return self.custom.after_password_verifier(sign_in, challenge.custom)
         return self.advance(sign_in)

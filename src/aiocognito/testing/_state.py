@@ -189,17 +189,19 @@ class PendingCode:
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """A message the pool "sent": an SMS or email carrying a code."""
+    """A message the pool "sent": an SMS or email carrying a code (``message``: its text, when a CustomMessage
+    trigger wrote it; the code and username already in place)."""
 
     kind: str  # "SMS" | "EMAIL"
     destination: str
     user_pool_id: str
     username: str
     #: "SMS_MFA", "EMAIL_OTP", "SMS_OTP", "CUSTOM_CHALLENGE", "TEMPORARY_PASSWORD", "SIGN_UP",
-    #: "FORGOT_PASSWORD", "VERIFY_ATTRIBUTE"
+    #: "FORGOT_PASSWORD", "VERIFY_ATTRIBUTE", "WELCOME" (a user migrated in, no code)
     purpose: str
     code: str = field(repr=False)
     sent_at: float = 0.0
+    message: str | None = field(default=None, repr=False)
 
 
 def fingerprint(password: str, salt: bytes) -> bytes:
@@ -286,9 +288,25 @@ class PoolState:
         return "Aa1!" + "".join(alphabet[b % len(alphabet)] for b in self.random_bytes(12))
 
     def send(
-        self, medium: str, destination: str, user_pool_id: str, username: str, purpose: str, code: str
+        self,
+        medium: str,
+        destination: str,
+        user_pool_id: str,
+        username: str,
+        purpose: str,
+        code: str,
+        message: str | None = None,
     ) -> None:
         """Put a message into the outbox."""
         self.outbox.append(
-            OutboxMessage(medium, destination, user_pool_id, username, purpose, code, sent_at=self.now())
+            OutboxMessage(
+                medium,
+                destination,
+                user_pool_id,
+                username,
+                purpose,
+                code,
+                sent_at=self.now(),
+                message=message,
+            )
         )

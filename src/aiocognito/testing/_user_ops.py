@@ -19,6 +19,8 @@ As Cognito does them:
 * DeleteUser deletes the user and revokes their tokens; what the pool kept about them goes too.
   A later sign-in meets an unknown user (UserNotFoundException, or NotAuthorizedException when the app
   client prevents user existence errors).
+* A CustomMessage trigger (``_triggers``) writes the codes' messages: CustomMessage_UpdateUserAttribute
+  for an update, CustomMessage_VerifyUserAttribute for GetUserAttributeVerificationCode.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _rules, _users
+from . import _rules, _triggers, _users
 from ._issuer import TokenIssuer
 from ._lookups import Lookups
 from ._state import PendingCode, PoolState, UserKey
@@ -71,13 +73,16 @@ class UserOperations:
         _rules.require(params, "AccessToken", *required)
         return self.lookups.token_user(params["AccessToken"])
 
-    def _send_code(self, pool: UserPool, user: User, name: str, destination: str) -> dict[str, str]:
+    def _send_code(
+        self, pool: UserPool, user: User, name: str, destination: str, source: str, params: Mapping[str, Any]
+    ) -> dict[str, str]:
         """A new code for ``name`` (the last one stops counting) to ``destination``: its delivery details."""
         code = self.state.code()
+        medium = _VERIFIABLE[name]
+        text = _triggers.custom_message(self.state, pool, user, source, medium, code, params=params)
         slot = _code_slot((pool.id, user.sub), name)
         self.state.codes[slot] = PendingCode(code, self.state.now() + _LIFETIME, name)
-        medium = _VERIFIABLE[name]
-        self.state.send(medium, destination, pool.id, user.username, VERIFY_ATTRIBUTE, code)
+        self.state.send(medium, destination, pool.id, user.username, VERIFY_ATTRIBUTE, code, text)
         return _rules.code_delivery(medium, destination)
 
     # ----- updates ---------------------------------------------------------------------------------------
@@ -122,7 +127,8 @@ class UserOperations:
                 pending.pop(name, None)
             else:
                 pending[name] = value
-        deliveries = [self._send_code(pool, user, name, value) for name, value in to_send]
+        source = "CustomMessage_UpdateUserAttribute"
+        deliveries = [self._send_code(pool, user, name, value, source, params) for name, value in to_send]
         return {"CodeDeliveryDetailsList": deliveries} if deliveries and not admin else {}
 
     # ----- verification ----------------------------------------------------------------------------------
@@ -133,7 +139,8 @@ class UserOperations:
         value = self.state.pending_attributes.get(key, {}).get(name) or _rules.attributes(user).get(name)
         if not value:
             raise errors.InvalidParameterException(f"User has no attribute {name} to verify")
-        return {"CodeDeliveryDetails": self._send_code(pool, user, name, value)}
+        delivery = self._send_code(pool, user, name, value, "CustomMessage_VerifyUserAttribute", params)
+        return {"CodeDeliveryDetails": delivery}
 
     def verify_user_attribute(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """VerifyUserAttribute: the latest code, unexpired and unused; then the attribute is verified."""

@@ -10,7 +10,11 @@ updates, NEW_PASSWORD_REQUIRED):
 * attributes: known to the pool's schema (``custom:`` ones included), within its length bounds, ``sub``
   never written, immutable attributes written only at creation; an email or phone number used as a
   username attribute belongs to one user at a time (``AliasExistsException`` / ``UsernameExistsException``);
-* deleting a user revokes their tokens and drops everything the protocol state kept about them.
+* deleting a user revokes their tokens and drops everything the protocol state kept about them;
+* a UserMigration trigger (``_triggers``) brings an unknown user in (:func:`migrate_user`): created with
+  the attributes it answers, ``finalUserStatus`` CONFIRMED (sign-in only; else RESET_REQUIRED), the
+  password typed at sign-in (the policy is not applied, as Cognito does), SMS MFA with ``enableSMSMFA``,
+  aliases moved with ``forceAliasCreation``, and a welcome message unless ``messageAction`` is SUPPRESS.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from . import _ids
+from . import _ids, _triggers
 from ._records import User, UserPool
 
 if TYPE_CHECKING:
     from ._issuer import TokenIssuer
+    from ._records import Client
     from ._state import PoolState
 
 __all__ = [
@@ -36,6 +41,9 @@ __all__ = [
     "delete_attributes",
     "forget_user",
     "describe",
+    "take_aliases",
+    "invitation_targets",
+    "migrate_user",
 ]
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
@@ -240,3 +248,73 @@ def describe(user: User) -> dict[str, Any]:
     if user.mfa_options:
         body["MFAOptions"] = [dict(o) for o in user.mfa_options]
     return body
+
+
+def take_aliases(pool: UserPool, attributes: Mapping[str, str]) -> None:
+    """A verified email/phone alias moves to the user being made: its current owner's becomes unverified."""
+    for name in ("email", "phone_number"):
+        value = attributes.get(name)
+        if not value or attributes.get(f"{name}_verified") != "true":
+            continue
+        for other in pool.users.values():
+            if other.attributes.get(name, "").casefold() == value.casefold():
+                other.attributes[f"{name}_verified"] = "false"
+
+
+def invitation_targets(user: User, mediums: list[str]) -> list[tuple[str, str]]:
+    """``(medium, destination)`` of an invitation by the requested mediums the user can receive (else the
+    other medium, else the username: the outbox keeps it anyway)."""
+    attrs = user.attributes
+    targets = [("EMAIL", attrs["email"]) for m in mediums if m == "EMAIL" and attrs.get("email")]
+    targets += [("SMS", attrs["phone_number"]) for m in mediums if m == "SMS" and attrs.get("phone_number")]
+    if not targets:
+        fallback = ("EMAIL", attrs.get("email")) if attrs.get("email") else ("SMS", attrs.get("phone_number"))
+        targets = [(fallback[0], fallback[1] or user.username)]
+    return targets
+
+
+def migrate_user(
+    state: PoolState,
+    pool: UserPool,
+    client: Client,
+    typed_name: str,
+    source: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    password: str | None = None,
+) -> User | None:
+    """An unknown user brought in by the pool's UserMigration trigger; None when there is none.
+
+    Raises:
+        UserNotFoundException: the trigger answered without ``userAttributes`` ("Exception migrating user
+            in app client ...") and the client does not hide which users exist (then: None).
+    """
+    response = _triggers.user_migration(state, pool, typed_name, source, client.id, params, password=password)
+    if response is None:
+        return None
+    given = response.get("userAttributes")
+    if not isinstance(given, dict) or not given:
+        if client.config.get("PreventUserExistenceErrors") == "ENABLED":
+            return None
+        raise errors.UserNotFoundException(f"Exception migrating user in app client {client.id}")
+    values = {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in given.items()}
+    values.pop("sub", None)
+    if _triggers.flag(response.get("forceAliasCreation")):
+        take_aliases(pool, values)
+    signing_in = source == "UserMigration_Authentication"
+    status = (
+        "CONFIRMED" if signing_in and response.get("finalUserStatus") == "CONFIRMED" else "RESET_REQUIRED"
+    )
+    sms_mfa = _triggers.flag(response.get("enableSMSMFA"))
+    if sms_mfa and not values.get("phone_number"):
+        raise errors.InvalidLambdaResponseException("enableSMSMFA needs a phone_number in userAttributes")
+    user = create_user(state, pool, typed_name, values, status=status)
+    if password is not None:
+        user.set_password(password, state.now())
+    user.sms_mfa_enabled = sms_mfa
+    if response.get("messageAction") != "SUPPRESS":
+        mediums = response.get("desiredDeliveryMediums")
+        wanted = [str(m) for m in mediums] if isinstance(mediums, list) and mediums else ["SMS"]
+        for medium, destination in invitation_targets(user, wanted):
+            state.send(medium, destination, pool.id, user.username, "WELCOME", "")
+    return user

@@ -17,7 +17,8 @@ Framework-neutral:
   JSON bodies they accept, checked without echoing a value.
 * :mod:`aiocognito.web.backend`: :class:`~aiocognito.web.backend.CognitoSettings` (from the environment)
   and :class:`~aiocognito.web.backend.CognitoBackend`, which opens one client and one verifier for the
-  app's lifetime and answers every route.
+  app's lifetime and answers every route; the passkey routes (``/passkeys/...``, mounted with
+  ``passkeys=True``) are answered by :mod:`aiocognito.web.passkeys`.
 
 Adapters: :mod:`aiocognito.web.fastapi` (FastAPI and Starlette; ``pip install 'aiocognito[fastapi]'``) and
 :mod:`aiocognito.web.aiohttp`.

@@ -35,7 +35,7 @@ from .._tokens.verifier import TokenVerifier
 from .backend import CognitoBackend, verifier_of
 from .bearer import CognitoClaims, Requirement, authenticate
 from .http_errors import HttpError
-from .routes import ROUTES, Route
+from .routes import Route, selected
 
 __all__ = ["BACKEND", "ClaimsHandler", "CognitoAuth", "Handler", "cognito_app", "cognito_routes", "setup"]
 
@@ -106,12 +106,14 @@ def _handler(backend: CognitoBackend, route: Route) -> Handler:
     return handle
 
 
-def cognito_routes(backend: CognitoBackend, *, account: bool = True, prefix: str = "") -> list[web.RouteDef]:
-    """The route definitions (``app.add_routes(...)``): sign-in, and the account flows with ``account``."""
+def cognito_routes(
+    backend: CognitoBackend, *, account: bool = True, passkeys: bool = False, prefix: str = ""
+) -> list[web.RouteDef]:
+    """The route definitions (``app.add_routes(...)``): sign-in, the account flows with ``account``, the
+    passkey routes with ``passkeys``."""
     return [
         web.route(route.method, prefix + route.path, _handler(backend, route), name=route.name)
-        for route in ROUTES
-        if account or not route.account
+        for route in selected(account=account, passkeys=passkeys)
     ]
 
 
@@ -126,15 +128,22 @@ def _lifetime(backend: CognitoBackend) -> Callable[[web.Application], AsyncItera
     return cognito_backend
 
 
-def setup(app: web.Application, backend: CognitoBackend, *, account: bool = True, prefix: str = "") -> None:
+def setup(
+    app: web.Application,
+    backend: CognitoBackend,
+    *,
+    account: bool = True,
+    passkeys: bool = False,
+    prefix: str = "",
+) -> None:
     """Mount the routes on ``app`` (under ``prefix``) and start/close ``backend`` with it."""
     app[BACKEND] = backend
     app.cleanup_ctx.append(_lifetime(backend))
-    app.add_routes(cognito_routes(backend, account=account, prefix=prefix))
+    app.add_routes(cognito_routes(backend, account=account, passkeys=passkeys, prefix=prefix))
 
 
-def cognito_app(backend: CognitoBackend, *, account: bool = True) -> web.Application:
+def cognito_app(backend: CognitoBackend, *, account: bool = True, passkeys: bool = False) -> web.Application:
     """A sub-application with the routes (``app.add_subapp("/auth", cognito_app(backend))``)."""
     sub = web.Application(client_max_size=64 * 1024)
-    setup(sub, backend, account=account)
+    setup(sub, backend, account=account, passkeys=passkeys)
     return sub

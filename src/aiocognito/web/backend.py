@@ -30,6 +30,7 @@ from .._signin.steps import (
     SignedIn,
     Step,
     TotpSetupRequired,
+    WebAuthnRequired,
 )
 from .._tokens.token_set import TokenSet
 from .._tokens.verifier import TokenVerifier
@@ -44,6 +45,7 @@ from .challenges import (
     check_store_settings,
 )
 from .http_errors import HttpError, bad_request, http_error
+from .passkeys import SIGN_IN_PURPOSE, PasskeyRoutes
 from .routes import Reply, Route
 
 if TYPE_CHECKING:
@@ -56,7 +58,7 @@ logger = logging.getLogger("aiocognito.web")
 #: Builds the verifier when the backend starts, from its client (e.g. ``TokenVerifier.multi(..., client=c)``).
 VerifierFactory = Callable[[CognitoClient], TokenVerifier]
 
-_SIGN_IN = "sign-in"
+_SIGN_IN = SIGN_IN_PURPOSE
 _TOTP = "totp"
 
 
@@ -144,7 +146,7 @@ def _tokens_body(step: SignedIn) -> dict[str, Any]:
     }
 
 
-class CognitoBackend:
+class CognitoBackend(PasskeyRoutes):
     """One CognitoClient, one TokenVerifier and a challenge store for an app's lifetime, and the answers
     to :data:`~aiocognito.web.routes.ROUTES`.
 
@@ -189,6 +191,7 @@ class CognitoBackend:
             "change_password": self._change_password,
             "start_totp": self._start_totp,
             "confirm_totp": self._confirm_totp,
+            **self._passkey_handlers(),
         }
         self._handlers = handlers
 
@@ -330,6 +333,8 @@ class CognitoBackend:
                 extra = {"missing_attributes": step.missing_attributes}
         elif isinstance(step, MfaSelectionRequired):
             extra = {"options": step.options}
+        elif isinstance(step, WebAuthnRequired):  # answered at /passkeys/sign-in/answer
+            extra = {"request_options": step.request_options}
         elif isinstance(step, TotpSetupRequired) and "SOFTWARE_TOKEN_MFA" in (
             step.options or ["SOFTWARE_TOKEN_MFA"]
         ):
@@ -381,6 +386,8 @@ class CognitoBackend:
                 if isinstance(step, (NewPasswordRequired, MfaSelectionRequired)):
                     wanted = "new_password" if isinstance(step, NewPasswordRequired) else "choice"
                 await self.store.put_back(challenge_id, saved)
+                if isinstance(step, WebAuthnRequired):
+                    raise bad_request("this challenge is answered at /passkeys/sign-in/answer")
                 raise bad_request(f"this challenge is answered with {wanted!r}", fields=[wanted])
         except CognitoError as exc:
             await self._retry_later(challenge_id, saved, exc)

@@ -45,7 +45,7 @@ from .backend import CognitoBackend, verifier_of
 from .bearer import CognitoClaims, Requirement, authenticate
 from .forms import MAX_BODY
 from .http_errors import HttpError, bad_request
-from .routes import ROUTES, Route
+from .routes import Route, selected
 
 __all__ = ["CognitoAuth", "CognitoHTTPException", "cognito_router", "cognito_routes", "install"]
 
@@ -131,17 +131,14 @@ def _endpoint(backend: CognitoBackend, route: Route) -> Callable[[Request], Awai
     return endpoint
 
 
-def _selected(account: bool) -> list[Route]:
-    return [route for route in ROUTES if account or not route.account]
-
-
 def cognito_router(
-    backend: CognitoBackend, *, account: bool = True, tags: Iterable[str] = ("auth",)
+    backend: CognitoBackend, *, account: bool = True, passkeys: bool = False, tags: Iterable[str] = ("auth",)
 ) -> APIRouter:
-    """An APIRouter with the sign-in routes and (``account=True``) the account routes of
-    :mod:`aiocognito.web.routes`; mount it with ``app.include_router(router, prefix=...)``."""
+    """An APIRouter with the sign-in routes, (``account=True``) the account routes and (``passkeys=True``)
+    the passkey routes of :mod:`aiocognito.web.routes`; mount it with ``app.include_router(router,
+    prefix=...)``."""
     router = APIRouter(tags=list(tags))
-    for route in _selected(account):
+    for route in selected(account=account, passkeys=passkeys):
         body: dict[str, Any] = {"content": {"application/json": {"schema": route.form.json_schema()}}}
         body["required"] = bool(route.form.fields)
         router.add_api_route(
@@ -158,14 +155,14 @@ def cognito_router(
 
 
 def cognito_routes(
-    backend: CognitoBackend, *, account: bool = True, prefix: str = ""
+    backend: CognitoBackend, *, account: bool = True, passkeys: bool = False, prefix: str = ""
 ) -> list[StarletteRoute]:
     """The same routes for a plain Starlette app (``Starlette(routes=[...])``)."""
     return [
         StarletteRoute(
             prefix + route.path, _endpoint(backend, route), methods=[route.method], name=route.name
         )
-        for route in _selected(account)
+        for route in selected(account=account, passkeys=passkeys)
     ]
 
 

@@ -20,13 +20,14 @@ __all__ = ["MAX_BODY", "Field", "Form"]
 MAX_BODY = 64 * 1024
 _MAX_ATTRIBUTES = 50
 
-Kind = Literal["text", "secret", "attributes"]
+Kind = Literal["text", "secret", "attributes", "json"]
 
 
 @dataclass(frozen=True)
 class Field:
     """One body field: ``text`` (a non-empty str), ``secret`` (the same, never logged or echoed: passwords
-    and codes) or ``attributes`` (an object of str values, e.g. ``{"email": "a@example.com"}``)."""
+    and codes), ``attributes`` (an object of str values, e.g. ``{"email": "a@example.com"}``) or ``json``
+    (any JSON object, passed on as it came: a passkey's credential)."""
 
     name: str
     kind: Kind = "text"
@@ -66,7 +67,9 @@ class Form:
                 if field.required:
                     wrong.append(field.name)
                 continue
-            if field.kind == "attributes":
+            if field.kind == "json":
+                ok = isinstance(value, dict) and bool(value)
+            elif field.kind == "attributes":
                 ok = (
                     isinstance(value, dict)
                     and len(value) <= _MAX_ATTRIBUTES
@@ -93,8 +96,10 @@ class Form:
         """A JSON Schema of the body."""
         properties: dict[str, Any] = {}
         for field in self.fields:
-            if field.kind == "attributes":
-                schema: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"}}
+            if field.kind == "json":
+                schema: dict[str, Any] = {"type": "object"}
+            elif field.kind == "attributes":
+                schema = {"type": "object", "additionalProperties": {"type": "string"}}
             else:
                 schema = {"type": "string", "minLength": 1, "maxLength": field.max_length}
                 if field.kind == "secret":

@@ -25,6 +25,28 @@ The API (JSON in, JSON out; errors as in :mod:`aiocognito.web.http_errors`):
 ``POST /mfa/totp/confirm`` (bearer) ``{"enrollment_id", "code", "device_name"?}`` -> ``{"totp_enabled": true}``
     (TOTP on and preferred). A wrong code keeps the enrollment for another try.
 
+Passkeys (mounted with ``passkeys=True``; the pool needs ``WEB_AUTHN`` among its AllowedFirstAuthFactors, a
+WebAuthnConfiguration relying party id, and ``ALLOW_USER_AUTH`` on the app client). WebAuthn's JSON goes
+through untouched both ways: the options are what Cognito sent, for
+``PublicKeyCredential.parseCreationOptionsFromJSON`` / ``parseRequestOptionsFromJSON``; the credential is
+the browser's ``credential.toJSON()`` (an object in the body, not a string), passed to Cognito as it came.
+
+``POST /passkeys/sign-in`` ``{"username"}``
+    ``{"challenge": "WEB_AUTHN", "challenge_id", "expires_in", "request_options": {...}}``; 400
+    ``passkey_unavailable`` when the user has no passkey the pool can use.
+``POST /passkeys/sign-in/answer`` ``{"challenge_id", "credential": {AuthenticationResponseJSON}}``
+    Tokens, or the next challenge as ``/sign-in`` answers it (an MFA code then goes to ``/sign-in/answer``).
+    A refused passkey answers 401 ``not_authorized`` and ends the challenge (sign in again); a credential
+    that is not an AuthenticationResponseJSON answers 400 ``invalid_parameter`` and keeps it.
+``POST /passkeys/register`` (bearer) -> ``{"creation_options": {...}}`` (a new one replaces the last)
+``POST /passkeys/register/complete`` (bearer) ``{"credential": {RegistrationResponseJSON}}`` ->
+    ``{"registered": true}``; a refused credential: 400 ``passkey_rejected``; no registration waiting
+    (none started, or it expired): 410 ``registration_expired``.
+``GET /passkeys`` (bearer) -> ``{"passkeys": [{"credential_id", "name", "relying_party_id", "attachment",
+    "transports", "created_at"}]}`` (``created_at`` in ISO 8601)
+``POST /passkeys/delete`` (bearer) ``{"credential_id"}`` -> ``{"deleted": true}``; 404 ``passkey_not_found``.
+
+The signed-in passkey routes answer 403 ``passkeys_not_enabled`` when the pool has passkeys off.
 """
 
 from __future__ import annotations
@@ -35,13 +57,14 @@ from typing import Any
 
 from .forms import Field, Form
 
-__all__ = ["ROUTES", "Reply", "Route"]
+__all__ = ["ROUTES", "Reply", "Route", "selected"]
 
 
 @dataclass(frozen=True)
 class Route:
     """One route of the API: ``name`` is the backend's handler, ``bearer`` whether it needs an access
-    token, ``account`` whether it is an account flow (left out with ``account=False``)."""
+    token, ``account`` whether it is an account flow (left out with ``account=False``), ``passkey`` whether
+    it is a passkey route (mounted only with ``passkeys=True``)."""
 
     method: str
     path: str
@@ -50,6 +73,7 @@ class Route:
     summary: str
     bearer: bool = False
     account: bool = False
+    passkey: bool = False
 
 
 def _text(name: str, max_length: int = 256, *, required: bool = True, secret: bool = False) -> Field:
@@ -58,6 +82,7 @@ def _text(name: str, max_length: int = 256, *, required: bool = True, secret: bo
 
 _USERNAME = _text("username")
 _CODE = _text("code", 64, secret=True)
+_CREDENTIAL = Field("credential", "json", description="the authenticator's credential, as toJSON() gives it")
 
 #: The HTTP API (see the module docstring), in the order it is mounted.
 ROUTES: tuple[Route, ...] = (
@@ -142,7 +167,68 @@ ROUTES: tuple[Route, ...] = (
         bearer=True,
         account=True,
     ),
+    Route(
+        "POST",
+        "/passkeys/sign-in",
+        "passkey_sign_in",
+        Form((_USERNAME,)),
+        "Start a sign-in with a passkey",
+        passkey=True,
+    ),
+    Route(
+        "POST",
+        "/passkeys/sign-in/answer",
+        "passkey_answer",
+        Form((_text("challenge_id", 128), _CREDENTIAL)),
+        "Answer a passkey challenge with the authenticator's assertion",
+        passkey=True,
+    ),
+    Route(
+        "POST",
+        "/passkeys/register",
+        "passkey_register",
+        Form(),
+        "Start a passkey registration (signed in)",
+        bearer=True,
+        account=True,
+        passkey=True,
+    ),
+    Route(
+        "POST",
+        "/passkeys/register/complete",
+        "passkey_register_complete",
+        Form((_CREDENTIAL,)),
+        "Register the authenticator's new passkey",
+        bearer=True,
+        account=True,
+        passkey=True,
+    ),
+    Route(
+        "GET",
+        "/passkeys",
+        "passkey_list",
+        Form(),
+        "List the passkeys",
+        bearer=True,
+        account=True,
+        passkey=True,
+    ),
+    Route(
+        "POST",
+        "/passkeys/delete",
+        "passkey_delete",
+        Form((_text("credential_id", 1024),)),
+        "Delete a passkey",
+        bearer=True,
+        account=True,
+        passkey=True,
+    ),
 )
+
+
+def selected(*, account: bool, passkeys: bool) -> list[Route]:
+    """The routes an adapter mounts: the account flows with ``account``, the passkey routes with ``passkeys``."""
+    return [r for r in ROUTES if (account or not r.account) and (passkeys or not r.passkey)]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,11 @@ As Cognito does them:
 * ListUsers filters as Cognito: ``attribute = "value"`` or ``attribute ^= "value"`` on the searchable
   attributes (username, email, phone_number, name, given_name, family_name, preferred_username,
   cognito:user_status, status, sub), ``Limit`` up to 60, ``AttributesToGet``;
-* ChangePassword needs the current password, and the new one meets the policy and the history.
+* ChangePassword needs the current password, and the new one meets the policy and the history;
+* the Lambda triggers (``_triggers``): PreSignUp_AdminCreateUser for a new user (raising undoes it; its
+  flags are ignored, as Cognito ignores them here), CustomMessage_AdminCreateUser for the invitation,
+  PostConfirmation_ConfirmSignUp after AdminConfirmSignUp, CustomMessage_ForgotPassword for
+  AdminResetUserPassword's code.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ... import errors
-from .. import _rules, _users
+from .. import _rules, _triggers, _users
 from .._codes import FORGOT_PASSWORD, recovery_target
 from .._records import User, UserPool
 from ._base import Context, Route, page
@@ -47,16 +51,15 @@ _SEARCHABLE = frozenset(
 )
 
 
-def _invite(ctx: Context, pool: UserPool, user: User, mediums: list[str], password: str) -> None:
+def _invite(
+    ctx: Context, pool: UserPool, user: User, mediums: list[str], password: str, params: Mapping[str, Any]
+) -> None:
     """The invitation carrying the temporary password, by the requested mediums the user can receive."""
-    attrs = user.attributes
-    targets = [("EMAIL", attrs["email"]) for m in mediums if m == "EMAIL" and attrs.get("email")]
-    targets += [("SMS", attrs["phone_number"]) for m in mediums if m == "SMS" and attrs.get("phone_number")]
-    if not targets:  # nothing reachable by the requested mediums: the other one, else only the outbox
-        fallback = ("EMAIL", attrs.get("email")) if attrs.get("email") else ("SMS", attrs.get("phone_number"))
-        targets = [(fallback[0], fallback[1] or user.username)]
-    for medium, destination in targets:
-        ctx.state.send(medium, destination, pool.id, user.username, "TEMPORARY_PASSWORD", password)
+    for medium, destination in _users.invitation_targets(user, mediums):
+        text = _triggers.custom_message(
+            ctx.state, pool, user, "CustomMessage_AdminCreateUser", medium, password, params=params
+        )
+        ctx.state.send(medium, destination, pool.id, user.username, "TEMPORARY_PASSWORD", password, text)
 
 
 def admin_create_user(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,29 +81,23 @@ def admin_create_user(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]
                 "Resend not possible. User is in a state that does not allow it."
             )
         user.set_password(password, state.now())
-        _invite(ctx, pool, user, mediums, password)
+        _invite(ctx, pool, user, mediums, password, params)
         return {"User": _users.describe(user)}
     attributes = _users.attribute_map(params.get("UserAttributes") or [])
     if params.get("ForceAliasCreation"):
-        _take_aliases(pool, attributes)
+        _users.take_aliases(pool, attributes)
     # required attributes may be missing: NEW_PASSWORD_REQUIRED asks the user for them (requiredAttributes)
     user = _users.create_user(
         state, pool, name, attributes, status="FORCE_CHANGE_PASSWORD", password=password, required=False
     )
+    try:
+        _triggers.pre_sign_up(state, pool, user, "PreSignUp_AdminCreateUser", None, params)
+    except Exception:
+        pool.remove_user(user)  # the trigger refused: no user was created
+        raise
     if action != "SUPPRESS":
-        _invite(ctx, pool, user, mediums, password)
+        _invite(ctx, pool, user, mediums, password, params)
     return {"User": _users.describe(user)}
-
-
-def _take_aliases(pool: UserPool, attributes: Mapping[str, str]) -> None:
-    """ForceAliasCreation: a verified email/phone alias moves from its current owner to the new user."""
-    for name in ("email", "phone_number"):
-        value = attributes.get(name)
-        if not value or attributes.get(f"{name}_verified") != "true":
-            continue
-        for other in pool.users.values():
-            if other.attributes.get(name, "").casefold() == value.casefold():
-                other.attributes[f"{name}_verified"] = "false"
 
 
 def admin_get_user(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -158,16 +155,17 @@ def admin_reset_user_password(ctx: Context, params: Mapping[str, Any]) -> dict[s
     if user.status != "UNCONFIRMED":
         user.status = "RESET_REQUIRED"
     user.modified = ctx.state.now()
-    ctx.codes.send_code(pool, user, FORGOT_PASSWORD, target)
+    ctx.codes.send_code(pool, user, FORGOT_PASSWORD, target, params=params)
     return {}
 
 
 def admin_confirm_sign_up(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    _pool, user = ctx.lookups.admin_user(params)
+    pool, user = ctx.lookups.admin_user(params)
     if user.status != "UNCONFIRMED":
         raise errors.NotAuthorizedException(f"User cannot be confirmed. Current status is {user.status}")
     user.status = "CONFIRMED"
     user.modified = ctx.state.now()
+    _triggers.post_confirmation(ctx.state, pool, user, "PostConfirmation_ConfirmSignUp", None, params)
     return {}
 
 

@@ -23,6 +23,17 @@ As Cognito does them, for the signed-in user of an access token (scope ``aws.cog
   ``pool.features["webauthn_credentials"][sub]`` with its public key and signature counter;
 * ListWebAuthnCredentials pages them (MaxResults up to 20) in registration order;
   DeleteWebAuthnCredential removes one (ResourceNotFoundException when the user has no such passkey).
+
+Sign-in with a passkey (USER_AUTH's WEB_AUTHN challenge, driven by ``_choice_auth``) uses the helpers at the
+end: :func:`sign_in_passkeys` (what the user can sign in with: passkeys of the pool's current relying
+party), :func:`request_options` (CREDENTIAL_REQUEST_OPTIONS: a random challenge, the rpId, the user's
+passkeys as allowCredentials, the pool's UserVerification, a timeout) and :func:`verify_assertion` (py_webauthn
+``verify_authentication_response`` against the stored public key and signature counter, with the
+registration's origin rule). RespondToAuthChallenge lists no WebAuthn* errors, so every refused assertion
+is a NotAuthorizedException: an unknown or deleted credential, another user's, a challenge other than
+the one issued (a replay), an origin outside the relying party, another rpIdHash, a bad signature,
+user verification missing where required, a signature counter that did not grow (when the stored one is
+above 0). A CREDENTIAL that is not an AuthenticationResponseJSON at all is an InvalidParameterException.
 """
 
 from __future__ import annotations
@@ -38,7 +49,16 @@ from ... import errors
 from .._records import User, UserPool
 from ._base import Context, Route, page
 
-__all__ = ["ROUTES", "FIDELITY", "CREDENTIALS", "relying_party_id"]
+__all__ = [
+    "ROUTES",
+    "FIDELITY",
+    "CREDENTIALS",
+    "relying_party_id",
+    "passkey_is_mfa",
+    "sign_in_passkeys",
+    "request_options",
+    "verify_assertion",
+]
 
 #: ``pool.features`` key: user sub -> the user's passkeys, each a dict (CredentialId, FriendlyCredentialName,
 #: RelyingPartyId, AuthenticatorAttachment, AuthenticatorTransports, CreatedAt, public_key, sign_count)
@@ -272,6 +292,87 @@ def delete_web_authn_credential(ctx: Context, params: Mapping[str, Any]) -> dict
             del existing[index]
             return {}
     raise errors.ResourceNotFoundException("Credential not found.")
+
+
+# ----- Sign-in: USER_AUTH's WEB_AUTHN challenge -----------------------------------------------------
+_REFUSED = "The passkey credential was not accepted."
+
+
+def passkey_is_mfa(pool: UserPool) -> bool:
+    """Whether a passkey with user verification satisfies MFA (FactorConfiguration
+    ``MULTI_FACTOR_WITH_USER_VERIFICATION``); otherwise a passkey is one factor, like a password."""
+    return _config(pool).get("FactorConfiguration") == "MULTI_FACTOR_WITH_USER_VERIFICATION"
+
+
+def sign_in_passkeys(pool: UserPool, user: User) -> list[dict[str, Any]]:
+    """The user's passkeys that can sign in now: those of the pool's current relying party."""
+    stored = (pool.features.get(CREDENTIALS) or {}).get(user.sub) or []
+    if not stored:
+        return []
+    try:
+        rp_id = relying_party_id(pool)
+    except errors.WebAuthnConfigurationMissingException:
+        return []
+    return [c for c in stored if c["RelyingPartyId"] == rp_id]
+
+
+def request_options(pool: UserPool, user: User, challenge: bytes) -> dict[str, Any]:
+    """CREDENTIAL_REQUEST_OPTIONS (PublicKeyCredentialRequestOptions in JSON form) for ``challenge``."""
+    return {
+        "challenge": _b64url(challenge),
+        "timeout": _TIMEOUT_MS,
+        "rpId": relying_party_id(pool),
+        "allowCredentials": [
+            {"id": c["CredentialId"], "type": "public-key"} for c in sign_in_passkeys(pool, user)
+        ],
+        "userVerification": str(_config(pool).get("UserVerification") or "preferred"),
+    }
+
+
+def verify_assertion(pool: UserPool, user: User, credential: object, challenge: bytes) -> bool:
+    """Check the CREDENTIAL answering ``challenge`` (an AuthenticationResponseJSON, as a JSON string);
+    on success store the new signature counter and return whether the user was verified (UV).
+
+    Raises:
+        InvalidParameterException: not an AuthenticationResponseJSON.
+        NotAuthorizedException: the assertion is refused (see the module docstring).
+    """
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import parse_authentication_credential_json, parse_client_data_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    invalid = errors.InvalidParameterException("CREDENTIAL is not a valid AuthenticationResponseJSON.")
+    if not isinstance(credential, str):  # ChallengeResponses values are strings
+        raise invalid
+    try:
+        parsed = parse_authentication_credential_json(credential)
+        client_data = parse_client_data_json(parsed.response.client_data_json)
+    except (WebAuthnException, ValueError, KeyError, TypeError):
+        raise invalid from None
+    rp_id = relying_party_id(pool)
+    credential_id = _b64url(parsed.raw_id)
+    stored = next((c for c in sign_in_passkeys(pool, user) if c["CredentialId"] == credential_id), None)
+    if stored is None:
+        raise errors.NotAuthorizedException(_REFUSED)
+    handle = parsed.response.user_handle
+    if handle and handle != user.sub.encode():  # a discoverable passkey names its user (the sub)
+        raise errors.NotAuthorizedException(_REFUSED)
+    if client_data.challenge != challenge or not _origin_allowed(client_data.origin, rp_id):
+        raise errors.NotAuthorizedException(_REFUSED)
+    try:
+        verified = verify_authentication_response(
+            credential=parsed,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=client_data.origin,
+            credential_public_key=stored["public_key"],
+            credential_current_sign_count=int(stored["sign_count"]),
+            require_user_verification=_config(pool).get("UserVerification") == "required",
+        )
+    except WebAuthnException:
+        raise errors.NotAuthorizedException(_REFUSED) from None
+    stored["sign_count"] = verified.new_sign_count
+    return bool(verified.user_verified)
 
 
 ROUTES: dict[str, Route] = {

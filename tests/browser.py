@@ -1,0 +1,175 @@
+"""Headless Chromium for the passkey tests, driven through chromedriver with a WebDriver virtual
+authenticator (CTAP2, internal transport, resident keys, user verification).
+
+``scripts/install-test-services`` (part of the README's test command) installs Debian's ``chromium`` and
+``chromium-driver``. Without them (or without ``selenium``, in the test extra) a test that needs the browser
+is skipped with a hint, and under ``CI=true`` it fails: a skipped test proves nothing.
+
+Each test gets a fresh browser (a new profile in a temporary folder) started with the flags below: no
+sandbox (the tests may run as root), no GPU, and none of Chromium's background traffic to Google (the
+network of a test machine may be closed). Pages are reached on ``localhost`` or ``127.0.0.1`` only.
+
+Selenium's calls block, so :class:`Browser`'s methods run them in a worker thread: the test's event loop
+stays free to serve the pages and the local user pool the browser talks to.
+
+The pages share one small contract with :meth:`Browser.outcome`: an element ``id="status"`` whose
+``data-state`` turns ``done`` or ``error`` when an action ends, its text saying what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from selenium.webdriver.chrome.webdriver import WebDriver
+    from selenium.webdriver.common.virtual_authenticator import Credential
+
+__all__ = ["Browser", "browser_fixture", "start_browser", "FLAGS"]
+
+#: Chromium's command line besides the profile folder.
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+_FINAL_STATES = ("done", "error")
+
+
+def _missing(why: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+class Browser:
+    """One headless Chromium (``driver``: Selenium's WebDriver) with async helpers for a test."""
+
+    def __init__(self, driver: WebDriver) -> None:
+        self.driver = driver
+
+    async def open(self, url: str) -> None:
+        """Load ``url`` and wait for it."""
+        await asyncio.to_thread(self.driver.get, url)
+
+    async def fill(self, selector: str, text: str) -> None:
+        """Type ``text`` into the input of a CSS ``selector`` (what was there is cleared)."""
+        from selenium.webdriver.common.by import By
+
+        def fill() -> None:
+            element = self.driver.find_element(By.CSS_SELECTOR, selector)
+            element.clear()
+            element.send_keys(text)
+
+        await asyncio.to_thread(fill)
+
+    async def click(self, selector: str) -> None:
+        """Click the element of a CSS ``selector`` (a real click: a user gesture), after clearing the
+        page's status."""
+        from selenium.webdriver.common.by import By
+
+        def click() -> None:
+            self.driver.execute_script(
+                "const s = document.getElementById('status'); s.dataset.state = ''; s.textContent = '';"
+            )
+            self.driver.find_element(By.CSS_SELECTOR, selector).click()
+
+        await asyncio.to_thread(click)
+
+    async def outcome(self, timeout: float = 10) -> tuple[str, str]:
+        """Wait until the page's status is ``done`` or ``error``: (state, text)."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def wait() -> tuple[str, str]:
+            def ended(driver: Any) -> tuple[str, str] | None:
+                status = driver.find_element(By.ID, "status")
+                state = status.get_attribute("data-state")
+                return (state, status.text) if state in _FINAL_STATES else None
+
+            waiting = WebDriverWait(self.driver, timeout, poll_frequency=0.05)
+            result = waiting.until(ended)
+            assert result is not None  # until() returns only a true value
+            return result
+
+        return await asyncio.to_thread(wait)
+
+    async def script(self, source: str, *args: Any) -> Any:
+        """Run ``source`` (a function body; ``arguments`` holds ``args``) in the page; its return value."""
+        return await asyncio.to_thread(self.driver.execute_script, source, *args)
+
+    async def async_script(self, source: str, *args: Any) -> Any:
+        """Run ``source`` in the page and wait for it to call its last argument (``arguments[arguments
+        .length - 1]``) with the result (at most the script timeout, 10 s)."""
+        return await asyncio.to_thread(self.driver.execute_async_script, source, *args)
+
+    def add_passkey_authenticator(self, *, user_verified: bool = True) -> str:
+        """Attach a virtual platform authenticator (CTAP2, internal, resident keys, user verification);
+        returns its id."""
+        from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
+
+        options = VirtualAuthenticatorOptions(
+            protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+            transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
+            has_resident_key=True,
+            has_user_verification=True,
+            is_user_verified=user_verified,
+        )
+        self.driver.add_virtual_authenticator(options)
+        authenticator_id = self.driver.virtual_authenticator_id
+        assert authenticator_id is not None
+        return authenticator_id
+
+    def passkeys(self) -> list[Credential]:
+        """The credentials the virtual authenticator holds."""
+        return list(self.driver.get_credentials())
+
+
+def start_browser(profile: str) -> Browser:
+    """Start Chromium and chromedriver with a profile folder; skip (fail under CI=true) when missing."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if chromium is None or chromedriver is None:
+        _missing(
+            "chromium or chromedriver is not installed: run scripts/install-test-services"
+            " (the README's test command does)"
+        )
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("selenium is not installed (pip install -e '.[test]')")
+    assert chromium is not None and chromedriver is not None
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium  # with the driver's path below, Selenium Manager downloads nothing
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    service = Service(chromedriver, log_output=subprocess.DEVNULL)
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(10)
+    driver.set_script_timeout(10)
+    return Browser(driver)
+
+
+@pytest.fixture(name="browser")
+def browser_fixture() -> Iterator[Browser]:
+    """A fresh headless Chromium for one test, quit after it."""
+    with tempfile.TemporaryDirectory(prefix="aiocognito-chromium-", ignore_cleanup_errors=True) as profile:
+        started = start_browser(profile)
+        try:
+            yield started
+        finally:
+            started.driver.quit()
