@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from software_authenticator import SoftwareAuthenticator, b64url, unb64url
 
 from aiocognito import RetryPolicy, SessionExpiredError, errors
 from aiocognito._signin.account import Passkey
@@ -31,6 +30,7 @@ from aiocognito._signin.steps import (
 )
 from aiocognito._tokens.verifier import TokenVerifier
 from aiocognito.testing import AppClient, LocalUserPool
+from aiocognito.testing._authenticator import SoftwareAuthenticator, b64url, unb64url
 
 PASSWORD = "Passw0rd!-passkeys"
 RP_ID = "localhost"

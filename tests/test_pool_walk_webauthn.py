@@ -7,10 +7,10 @@ import base64
 from typing import Any
 
 import pytest
-from software_authenticator import SoftwareAuthenticator, b64url, unb64url
 from walk import Walker, walks
 
 from aiocognito.testing import LocalUserPool
+from aiocognito.testing._authenticator import SoftwareAuthenticator, b64url, unb64url
 
 PASSWORD = "Passw0rd!long"
 RP_ID = "auth.example.com"

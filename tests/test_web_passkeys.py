@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from software_authenticator import SoftwareAuthenticator, b64url, unb64url
 from test_web_support import Answer, Call, _answer, bearer, enable_totp_directly, settings_for
 
 from aiocognito.testing import AppClient, LocalUserPool
+from aiocognito.testing._authenticator import SoftwareAuthenticator, b64url, unb64url
 from aiocognito.web.backend import CognitoBackend
 
 PASSWORD = "Passw0rd!-web-tests"  # test_web_support's password (enable_totp_directly signs in with it)

@@ -22,6 +22,8 @@ The modules, from the server down:
   their verification codes, DeleteUserAttributes, DeleteUser).
 * ``_api``: every other operation, one module per area (pools, clients, users, groups, federation,
   domains, import jobs, settings, recovery, CIMD, account, tokens, WebAuthn).
+* ``_authenticator``: ``SoftwareAuthenticator``, a passkey for tests (what a browser and its authenticator
+  hand back for WebAuthn's create and get).
 * ``_triggers``: the user's Lambda triggers as Python callables (the registry, Cognito's events, the
   5-second limit); ``_snapshots``: copies of user data for point-in-time recovery.
 * Underneath: ``_records`` (pools, clients, users, groups), ``_state`` (the records and the protocol
@@ -40,6 +42,7 @@ from ._state import CustomChallenge, OutboxMessage
 
 if TYPE_CHECKING:
     from ..pytest_plugin import local_user_pool
+    from ._authenticator import SoftwareAuthenticator
     from ._pool import AppClient, LocalUserPool, serve
     from ._seed import SeedError, apply_seed, load_seed, parse_seed
 
@@ -51,6 +54,7 @@ __all__ = [
     "LocalUserPool",
     "OutboxMessage",
     "SeedError",
+    "SoftwareAuthenticator",
     "apply_seed",
     "load_seed",
     "local_user_pool",
@@ -64,6 +68,7 @@ _LAZY = {
     "LocalUserPool": "._pool",
     "serve": "._pool",
     "SeedError": "._seed",
+    "SoftwareAuthenticator": "._authenticator",
     "apply_seed": "._seed",
     "load_seed": "._seed",
     "parse_seed": "._seed",
