@@ -35,7 +35,7 @@ import base64
 import binascii
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI
@@ -63,6 +63,7 @@ def make_app(
 ) -> FastAPI:
     """The FastAPI application for ``settings``; with ``redis_url``, challenges are shared through Redis
     (encrypted with ``store_key``)."""
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
     if not redis_url:
         backend = CognitoBackend(settings)
         lifespan = backend.lifespan
@@ -81,13 +82,15 @@ def make_app(
         backend = CognitoBackend(settings, store=store)
 
         @contextlib.asynccontextmanager
-        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async def redis_lifespan(app: FastAPI) -> AsyncIterator[None]:
             try:
                 await store.ping()  # a wrong REDIS_URL stops the start, not the first sign-in
                 async with backend.lifespan(app):
                     yield
             finally:
                 await redis.aclose()
+
+        lifespan = redis_lifespan
 
     auth = CognitoAuth(backend)
     app = FastAPI(title="aiocognito FastAPI example", lifespan=lifespan)
