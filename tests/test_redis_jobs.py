@@ -640,3 +640,28 @@ async def test_ten_thousand_rows_four_worker_processes_one_killed(redis_url: str
     assert taken_over > 0  # the killed worker's rows were finished by the others
     assert set(faults) == {"throttle", "error", "drop", "lost_reply"}
     assert sum(faults.values()) >= 0.18 * local.request_count > 0.18 * n  # ~20 % of the requests faulted
+
+
+async def test_workers_with_a_shared_quota_stay_under_it_together(redis_url: str, tmp_path: Path) -> None:
+    """`--rate 10 --shared-quota ACCOUNT` on two workers: 10 creations a second in all, not 20, and the pool
+    (which refuses above 10/s) throttles nobody."""
+    n = 40
+    source = tmp_path / "users.csv"
+    write_csv(source, n)
+    async with redis_at(redis_url) as redis, LocalUserPool(quotas={"UserCreation": 10}) as local:
+        pool = await local.create_user_pool()
+        importer = await _spawn(
+            "users", "import", str(source), "--redis", redis_url, "--user-pool-id", pool,
+            "--endpoint-url", local.endpoint_url, "--no-progress",
+        )  # fmt: skip
+        while not await redis.zcard("aiocognito:jobs"):
+            await asyncio.sleep(0.02)
+        worker = [*"worker --rate 10 --shared-quota 123456789012".split(), "--redis", redis_url]
+        started = time.monotonic()
+        workers = [await _spawn(*worker, "--endpoint-url", local.endpoint_url) for _ in range(2)]
+        outputs = await asyncio.wait_for(asyncio.gather(*(p.communicate() for p in [importer, *workers])), 60)
+        elapsed = time.monotonic() - started
+        assert all(p.returncode == 0 for p in [importer, *workers]), [o[1].decode() for o in outputs]
+        assert len((await local.call("ListUsers", UserPoolId=pool))["Users"]) == n
+        assert local.quota_throttle.refused["UserCreation"] == 0
+        assert elapsed > 3.0, elapsed  # about 10/s together: 40 rows take 4 s (alone, each worker at 10/s: 2 s)

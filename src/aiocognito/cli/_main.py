@@ -441,8 +441,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rate",
         type=float,
-        help="requests per second per quota category for this worker alone: N workers send up to N times it "
-        "(default: the quota)",
+        help="requests per second per quota category: for this worker alone (N workers send up to N times "
+        "it), or for all workers together with --shared-quota (default: the quota)",
+    )
+    p.add_argument(
+        "--shared-quota",
+        metavar="ACCOUNT_ID",
+        help="pace every worker of this AWS account and region together through the same Redis "
+        "(aiocognito.redis.RedisQuotaPacer), so that together they stay under the quota",
     )
     p.add_argument(
         "--reclaim-after",

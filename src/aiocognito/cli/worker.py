@@ -6,7 +6,8 @@ as in a single-process import (pacing, retries, unclear creates checked), and th
 Redis, where ``users import --redis`` (or :func:`aiocognito.redis.wait_for_job`) shows the whole job. A
 worker that dies leaves its rows to the others (they take them over after ``--reclaim-after`` seconds). When
 Redis stays unreachable longer than 30 seconds the worker exits with status 1 and one line; its rows stay
-in Redis for the next worker.
+in Redis for the next worker. ``--rate`` paces this worker alone, unless ``--shared-quota ACCOUNT_ID`` makes
+every worker of the account and region draw from one quota in the same Redis.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ async def cmd_worker(args: argparse.Namespace) -> int:
                 partial(redis.hget, JobKeys.of(DEFAULT_PREFIX, args.job).meta, "pool")
             )
             args.user_pool_id = pool.decode() if isinstance(pool, bytes) else pool
-        quotas = {c: args.rate for c in _BULK_CATEGORIES} if args.rate else True
-        async with client_for(args, quotas=quotas) as cognito:
+        rates = {c: args.rate for c in _BULK_CATEGORIES} if args.rate else None
+        async with client_for(args, quotas=rates or True) as cognito:
+            if args.shared_quota:  # one quota for every worker of the account and region
+                from ..redis import RedisQuotaPacer
+
+                pacer = RedisQuotaPacer(redis, account=args.shared_quota, region=cognito.region, overrides=rates)
+                cognito = cognito.with_options(quotas=pacer)
             stats = await run_worker(
                 redis,
                 cognito,
