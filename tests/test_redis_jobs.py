@@ -33,12 +33,11 @@ import aiocognito
 from aiocognito import bulk
 from aiocognito.errors import InternalErrorException, UsernameExistsException
 from aiocognito.redis import JobReport, run_worker, submit_job, wait_for_job
-from aiocognito.redis._job_worker import (
+from aiocognito.redis._job_layout import (
     GROUP,
     JobKeys,
     JobLost,
     RedisGuard,
-    _stream_entries,
     decode_row,
     encode_outcome,
     encode_row,
@@ -47,6 +46,7 @@ from aiocognito.redis._job_worker import (
     reconnect_delay,
     row_entry_id,
 )
+from aiocognito.redis._job_worker import _stream_entries
 from aiocognito.redis._jobs import decode_failure, job_report, report_from
 from aiocognito.redis._stores import RedisUnavailable, StoredValueError
 from aiocognito.testing import FaultPlan, LocalUserPool
@@ -664,4 +664,6 @@ async def test_workers_with_a_shared_quota_stay_under_it_together(redis_url: str
         assert all(p.returncode == 0 for p in [importer, *workers]), [o[1].decode() for o in outputs]
         assert len((await local.call("ListUsers", UserPoolId=pool))["Users"]) == n
         assert local.quota_throttle.refused["UserCreation"] == 0
-        assert elapsed > 3.0, elapsed  # about 10/s together: 40 rows take 4 s (alone, each worker at 10/s: 2 s)
+        assert elapsed > 3.0, (
+            elapsed
+        )  # about 10/s together: 40 rows take 4 s (alone, each worker at 10/s: 2 s)

@@ -25,7 +25,7 @@ _BULK_CATEGORIES = ("UserCreation", "UserUpdate", "UserRead", "UserAccountRecove
 
 async def cmd_worker(args: argparse.Namespace) -> int:
     from ..redis import run_worker
-    from ..redis._job_worker import DEFAULT_PREFIX, JobKeys, RedisGuard
+    from ..redis._job_layout import DEFAULT_PREFIX, JobKeys, RedisGuard
 
     async with redis_client(args.redis) as redis:
         if args.job:  # without --region, the region comes from the job's user pool id
@@ -38,7 +38,9 @@ async def cmd_worker(args: argparse.Namespace) -> int:
             if args.shared_quota:  # one quota for every worker of the account and region
                 from ..redis import RedisQuotaPacer
 
-                pacer = RedisQuotaPacer(redis, account=args.shared_quota, region=cognito.region, overrides=rates)
+                pacer = RedisQuotaPacer(
+                    redis, account=args.shared_quota, region=cognito.region, overrides=rates
+                )
                 cognito = cognito.with_options(quotas=pacer)
             stats = await run_worker(
                 redis,

@@ -7,7 +7,8 @@
   (a lease with a fencing token);
 * ``_pacer``: :class:`RedisQuotaPacer`, Cognito's quotas paced across every process of an account and
   Region (one atomic round trip per call);
-* ``_jobs``: bulk jobs whose rows go through a Redis Stream to any number of workers (``aiocognito worker``).
+* ``_jobs`` (with ``_job_layout`` and ``_job_worker``): bulk jobs whose rows go through a Redis Stream to any
+  number of workers (``aiocognito worker``).
 
 Everything takes a ``redis.asyncio.Redis`` the caller makes (``Redis.from_url(...)``) and owns.
 Importing this package needs the ``redis`` extra only when a name is first used.

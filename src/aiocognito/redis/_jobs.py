@@ -88,7 +88,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._bulk_engine import BulkReport, Outcome
 from .._wire.validate import check_user_pool_id
-from ._job_worker import (
+from ._job_layout import (
     DEFAULT_PREFIX,
     FINISH_SCRIPT,
     GROUP,
@@ -97,13 +97,12 @@ from ._job_worker import (
     JobLost,
     JobMeta,
     RedisGuard,
-    WorkerStats,
-    _text,
     encode_row,
     error_from,
     parse_meta,
-    run_worker,
+    text_of,
 )
+from ._job_worker import WorkerStats, run_worker
 from ._stores import StoredValueError
 
 if TYPE_CHECKING:
@@ -300,7 +299,7 @@ async def submit_job(
         ),
         job_id=job_id,
     )
-    what, detail = (_text(v) for v in opened)
+    what, detail = (text_of(v) for v in opened)
     if what in ("exists", "other"):
         raise ValueError(
             f"bulk job {job_id} exists ({detail}" + (")" if what == "exists" else ", another kind or pool)")
@@ -384,7 +383,7 @@ async def _read(guard: RedisGuard, keys: JobKeys, job_id: str, with_failures: bo
 def decode_failure(value: Any) -> Outcome:
     """A kept failure (``encode_outcome``'s JSON) as an :class:`Outcome`. Raises ValueError when malformed."""
     try:
-        record = json.loads(_text(value))
+        record = json.loads(text_of(value))
         index, username, attempts = int(record["i"]), record.get("u"), int(record.get("n", 1))
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError("not a failure record") from exc
