@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import errors
 from ._errors import (
@@ -27,6 +26,7 @@ from ._errors import (
     TokenExpired,
     TransportError,
 )
+from ._lazy import lazy_attributes
 from ._version import __version__
 from ._wire.client import CognitoClient
 from ._wire.paginate import Paginator
@@ -159,14 +159,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'aiocognito' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(
+    __name__, {name: "." + module for name, module in _LAZY.items()}, globals()
+)
