@@ -13,6 +13,7 @@ os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 os.environ.pop("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", None)
 os.environ.pop("AWS_CONTAINER_CREDENTIALS_FULL_URI", None)
 
+from hang_report import _report_hangs  # noqa: E402, F401  (fixture)
 from redis_server import redis_server, redis_url  # noqa: E402, F401  (fixtures)
 
 import aiocognito  # noqa: E402

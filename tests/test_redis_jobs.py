@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,28 @@ async def pool_usernames(local: LocalUserPool, pool: str) -> list[str]:
             return [u["Username"] async for u in client.list_all_users(UserPoolId=pool)]
     finally:
         local.faults = faults
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]],
+    what: str,
+    *,
+    watch: Sequence[asyncio.Future[Any] | asyncio.subprocess.Process] = (),
+    timeout: float = 60.0,
+    interval: float = 0.02,
+) -> None:
+    """Wait until ``check()`` holds. Fails, never hangs: after ``timeout`` seconds, or as soon as a task or
+    process in ``watch`` (the ones that should make it hold) has ended first."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        ended = [
+            w for w in watch if (w.done() if isinstance(w, asyncio.Future) else w.returncode is not None)
+        ]
+        if ended:
+            raise AssertionError(f"waiting for {what}: {ended} ended first")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waiting for {what}: not after {timeout:g}s")
+        await asyncio.sleep(interval)
 
 
 @contextlib.asynccontextmanager
@@ -421,25 +443,36 @@ async def _job_with_restart(
     async with redis_at(server.url) as redis:
         job_id = await submit_job(redis, rows(n), user_pool_id=pool, job_id="restarted")
 
-        async def restart_midway() -> float:
-            while (await job_report(redis, job_id, with_failures=False)).processed < n // 3:
-                await asyncio.sleep(0.02)
-            server.stop(kill=kill)
-            await asyncio.sleep(1.0)
-            server.start()
-            return time.monotonic()
-
         quotas = {"UserCreation": 300, "UserRead": 1000}  # ~600 rows/s for the two: the restart is mid-job
         async with local.client(quotas=quotas) as a, local.client(quotas=quotas) as b:
             started = time.monotonic()
-            results = await asyncio.gather(
-                run_worker(redis, a, job_id=job_id, idle_reclaim=2.0),
-                run_worker(redis, b, job_id=job_id, idle_reclaim=2.0),
-                wait_for_job(redis, job_id, poll=0.1),
-                restart_midway(),
-                return_exceptions=True,
+            workers = [
+                asyncio.ensure_future(run_worker(redis, a, job_id=job_id, idle_reclaim=2.0)),
+                asyncio.ensure_future(run_worker(redis, b, job_id=job_id, idle_reclaim=2.0)),
+            ]
+
+            async def restart_midway() -> float:
+                await until(lambda: _at_least(redis, job_id, n // 3), "a third of the job", watch=workers)
+                await asyncio.to_thread(server.stop, kill=kill)  # off the loop: the pool answers meanwhile
+                await asyncio.sleep(1.0)
+                await asyncio.to_thread(server.start)
+                return time.monotonic()
+
+            results = await asyncio.wait_for(
+                asyncio.gather(
+                    *workers, wait_for_job(redis, job_id, poll=0.1), restart_midway(), return_exceptions=True
+                ),
+                120,
             )
         return results, time.monotonic() - started
+
+
+async def _at_least(redis: Redis, job_id: str, count: int) -> bool:
+    return (await job_report(redis, job_id, with_failures=False)).processed >= count
+
+
+async def _has_job(redis: Redis) -> bool:
+    return bool(await redis.zcard("aiocognito:jobs"))
 
 
 async def test_a_job_resumes_after_redis_is_killed_and_restarted_with_persistence(tmp_path: Path) -> None:
@@ -504,8 +537,7 @@ async def test_redis_gone_for_good_ends_the_worker_and_loses_nothing(tmp_path: P
             async with redis_at(server.url) as redis, local.client(quotas={"UserCreation": 100}) as client:
                 job_id = await submit_job(redis, rows(300), user_pool_id=pool)
                 worker = asyncio.ensure_future(run_worker(redis, client, job_id=job_id, redis_retry_for=1.5))
-                while (await job_report(redis, job_id, with_failures=False)).processed < 50:
-                    await asyncio.sleep(0.02)
+                await until(lambda: _at_least(redis, job_id, 50), "50 rows settled", watch=[worker])
                 server.stop()
                 stopped = time.monotonic()
                 with pytest.raises(
@@ -593,14 +625,12 @@ async def test_ten_thousand_rows_four_worker_processes_one_killed(redis_url: str
                 "--endpoint-url", local.endpoint_url, "--no-progress",
             )  # fmt: skip
             processes.append(importer)
-            while not await redis.zcard("aiocognito:jobs"):  # the job is there (its rows may still be coming)
-                await asyncio.sleep(0.02)
+            await until(lambda: _has_job(redis), "the job", watch=[importer])  # its rows may still be coming
             (job_id,) = [j.decode() for j in await redis.zrange("aiocognito:jobs", 0, -1)]
             worker = [*"worker --concurrency 16 --rate 400 --reclaim-after 3".split(), "--redis", redis_url]
             for _ in range(4):
                 processes.append(await _spawn(*worker, "--endpoint-url", local.endpoint_url))
-            while (await job_report(redis, job_id, with_failures=False)).processed < n // 2:
-                await asyncio.sleep(0.05)
+            await until(lambda: _at_least(redis, job_id, n // 2), "half the job", watch=processes, timeout=90)
             victim = processes[1]
             victim.send_signal(signal.SIGKILL)
             killed_at = time.monotonic() - started
@@ -654,8 +684,7 @@ async def test_workers_with_a_shared_quota_stay_under_it_together(redis_url: str
             "users", "import", str(source), "--redis", redis_url, "--user-pool-id", pool,
             "--endpoint-url", local.endpoint_url, "--no-progress",
         )  # fmt: skip
-        while not await redis.zcard("aiocognito:jobs"):
-            await asyncio.sleep(0.02)
+        await until(lambda: _has_job(redis), "the job", watch=[importer])
         worker = [*"worker --rate 10 --shared-quota 123456789012".split(), "--redis", redis_url]
         started = time.monotonic()
         workers = [await _spawn(*worker, "--endpoint-url", local.endpoint_url) for _ in range(2)]

@@ -49,6 +49,7 @@ from ._errors import (
     ServiceError,
     TransportError,
 )
+from ._tasks import stop_task
 from ._wire.retry import RetryPolicy, backoff, failure_kind, is_throttle
 from ._wire.validate import check_user_pool_id
 from .quotas import QuotaPacer
@@ -455,11 +456,7 @@ class BulkJob:
                 raise failure[0]
         finally:
             if not task.done():
-                task.cancel()
-                try:
-                    await task
-                except asyncio.CancelledError:
-                    pass
+                await stop_task(task)
 
     # ----- the worker pool -----
     async def _drive(self, emit: Callable[[Outcome], Awaitable[None]] | None) -> None:

@@ -13,7 +13,6 @@ token: as fast as a bare ``cryptography`` RSA verify, while ``jose.jwt.decode`` 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import inspect
 import re
@@ -33,6 +32,7 @@ from .._errors import (
     ServiceError,
     TokenError,
 )
+from .._tasks import stop_task
 from .claims import (
     INVALID_TOKEN_REASONS,
     MAX_TOKEN_SIZE,
@@ -561,9 +561,7 @@ class TokenVerifier:
         for pool in self._pools:
             task = pool.cache.background
             if task is not None and not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await stop_task(task)
         session, self._owned_session = self._owned_session, None
         if session is not None:
             await session.close()

@@ -14,7 +14,6 @@ is in :mod:`._job_layout`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -33,6 +32,7 @@ from .._bulk_engine import BulkJob, Outcome, Status
 from .._errors import (
     BulkJobAborted,
 )
+from .._tasks import stop_task
 from ._job_layout import (
     ABORT_SCRIPT,
     DEFAULT_PREFIX,
@@ -198,9 +198,7 @@ class _JobRun:
             )
             raise
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            await stop_task(heartbeat)
 
     # ----- rows in -----
     async def _rows(self) -> AsyncIterator[dict[str, Any]]:

@@ -63,6 +63,7 @@ from redis.exceptions import RedisError
 
 from .._errors import ConfigurationError
 from .._signin.refresh_lock import RefreshLockError
+from .._tasks import stop_task
 from ._stores import RedisUnavailable, _origin
 
 __all__ = ["RedisRefreshLock", "RefreshLockError", "RedisUnavailable", "poll_delay", "renew_interval"]
@@ -186,9 +187,7 @@ class RedisRefreshLock:
         try:
             yield fence
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await stop_task(renewer)
             try:
                 released = await self._release(keys=[lock_key], args=[owner])
             except (RedisError, OSError) as exc:
