@@ -19,11 +19,18 @@ The pages share one small contract with :meth:`Browser.outcome`: an element ``id
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -32,7 +39,7 @@ if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
     from selenium.webdriver.common.virtual_authenticator import Credential
 
-__all__ = ["Browser", "browser_fixture", "start_browser", "FLAGS"]
+__all__ = ["Browser", "browser_fixture", "start_browser", "FLAGS", "load_fastapi_example", "uvicorn_serving"]
 
 #: Chromium's command line besides the profile folder.
 FLAGS = (
@@ -47,6 +54,7 @@ FLAGS = (
     "--disable-sync",
 )
 _FINAL_STATES = ("done", "error")
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def _missing(why: str) -> None:
@@ -83,7 +91,7 @@ class Browser:
 
         def click() -> None:
             self.driver.execute_script(
-                "const s = document.getElementById('status'); s.dataset.state = ''; s.textContent = '';"
+                "const s = document.getElementById('status'); if (s) { s.dataset.state = ''; s.textContent = ''; }"
             )
             self.driver.find_element(By.CSS_SELECTOR, selector).click()
 
@@ -106,6 +114,28 @@ class Browser:
             return result
 
         return await asyncio.to_thread(wait)
+
+    async def text_of(self, selector: str, timeout: float = 10) -> str:
+        """Wait until the element of a CSS ``selector`` is on the page (after a navigation, say): its text."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def wait() -> str:
+            found = WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(
+                expected_conditions.presence_of_element_located((By.CSS_SELECTOR, selector))
+            )
+            return str(found.text)
+
+        return await asyncio.to_thread(wait)
+
+    async def cookies(self) -> list[dict[str, Any]]:
+        """The cookies of the page's site, as WebDriver reports them (name, value, httpOnly, ...)."""
+        return await asyncio.to_thread(lambda: list(self.driver.get_cookies()))
+
+    async def url(self) -> str:
+        """The address of the page the browser shows."""
+        return await asyncio.to_thread(lambda: str(self.driver.current_url))
 
     async def script(self, source: str, *args: Any) -> Any:
         """Run ``source`` (a function body; ``arguments`` holds ``args``) in the page; its return value."""
@@ -173,3 +203,44 @@ def browser_fixture() -> Iterator[Browser]:
             yield started
         finally:
             started.driver.quit()
+
+
+def load_fastapi_example() -> ModuleType:
+    """Import ``examples/fastapi_backend.py`` (not a package) under a private module name."""
+    name = "_aiocognito_example_fastapi_backend"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "fastapi_backend.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@asynccontextmanager
+async def uvicorn_serving(app: Any, sock: socket.socket | None = None) -> AsyncIterator[int]:
+    """Serve an ASGI app with uvicorn (its lifespan included) in a thread of its own on 127.0.0.1 (on
+    ``sock``, bound already when the app must know its own URL); yields the port. The test's event loop
+    stays free for the local pool the app calls."""
+    if importlib.util.find_spec("uvicorn") is None:
+        _missing("uvicorn is not installed: pip install -e '.[test]'")
+    import uvicorn
+
+    if sock is None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started or not thread.is_alive():
+                break
+            await asyncio.sleep(0.025)
+        assert server.started, "uvicorn did not start"
+        yield int(sock.getsockname()[1])
+    finally:
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 10)
+        sock.close()

@@ -14,23 +14,16 @@ user verification) against the local user pool, whose relying party id is ``loca
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import importlib.util
 import logging
-import os
-import socket
-import sys
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from aiohttp import web
-from browser import Browser, browser_fixture  # noqa: F401  (the fixture ``browser``)
+from browser import Browser, browser_fixture, load_fastapi_example, uvicorn_serving  # noqa: F401
 
 from aiocognito import CognitoClient, SignedIn, WebAuthnRequired
 from aiocognito.errors import NotAuthorizedException, ServiceError
@@ -255,52 +248,6 @@ async def test_a_browser_passkey_registers_and_signs_in_through_the_client(brows
 
 
 # ----- through the FastAPI example's page --------------------------------------------------------------
-def _needs(what: str) -> None:
-    why = f"{what} is not installed: pip install -e '.[test]'"
-    if os.environ.get("CI") == "true":
-        pytest.fail(why)
-    pytest.skip(why)
-
-
-def load_fastapi_example() -> ModuleType:
-    """Import ``examples/fastapi_backend.py`` (not a package) under a private module name."""
-    name = "_aiocognito_example_fastapi_backend"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / "fastapi_backend.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-@asynccontextmanager
-async def uvicorn_serving(app: Any) -> AsyncIterator[int]:
-    """Serve an ASGI app with uvicorn (its lifespan included) in a thread of its own on 127.0.0.1; yields
-    the port. The test's event loop stays free for the local pool the app calls."""
-    if importlib.util.find_spec("uvicorn") is None:
-        _needs("uvicorn")
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):
-            if server.started or not thread.is_alive():
-                break
-            await asyncio.sleep(0.025)
-        assert server.started, "uvicorn did not start"
-        yield int(sock.getsockname()[1])
-    finally:
-        server.should_exit = True
-        await asyncio.to_thread(thread.join, 10)
-        sock.close()
-
-
 async def test_the_fastapi_example_page_registers_and_signs_in_with_a_passkey(
     browser: Browser, caplog: pytest.LogCaptureFixture
 ) -> None:

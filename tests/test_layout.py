@@ -31,6 +31,8 @@ PURE = [
     "aiocognito._wire.signing",
     "aiocognito._wire.retry",
     "aiocognito._wire.model",
+    "aiocognito.oauth._pkce",
+    "aiocognito.oauth._responses",
 ]
 ASYNC_LIBRARIES = {"asyncio", "aiohttp"}
 

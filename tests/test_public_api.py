@@ -44,6 +44,12 @@ def test_exported_members() -> None:
         "TotpEnrollment",
         "Passkey",
         "secret_hash",
+        "ManagedLogin",
+        "PendingLogin",
+        "ClientCredentials",
+        "ClientTokenSource",
+        "OpenIdConfiguration",
+        "OAuthError",
     }
     assert expected <= set(aiocognito.__all__)
 
@@ -55,3 +61,29 @@ def test_error_tree() -> None:
     assert issubclass(aiocognito.TokenExpired, aiocognito.InvalidToken)
     assert issubclass(aiocognito.ConnectionFailedError, aiocognito.TransportError)
     assert e.error_class("NoSuchCode") is aiocognito.ServiceError
+
+
+def test_oauth_surface() -> None:
+    import aiocognito.oauth as oauth
+
+    for name in oauth.__all__:
+        assert hasattr(oauth, name), name
+    assert oauth.ManagedLogin is aiocognito.ManagedLogin
+    e = aiocognito.errors
+    for name in (
+        "OAuthError",
+        "InvalidRequest",
+        "InvalidClient",
+        "InvalidGrant",
+        "UnauthorizedClient",
+        "UnsupportedGrantType",
+        "InvalidScope",
+        "AccessDenied",
+        "InvalidBearerToken",
+        "StateMismatch",
+        "CodeExchangeUncertain",
+        "PendingLoginError",
+    ):
+        assert name in e.__all__ and getattr(e, name) is getattr(oauth, name), name
+        assert issubclass(getattr(e, name), aiocognito.CognitoError), name
+    assert issubclass(e.InvalidGrant, e.OAuthError) and issubclass(e.StateMismatch, e.OAuthError)

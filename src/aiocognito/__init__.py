@@ -67,6 +67,11 @@ if TYPE_CHECKING:
         PoolConfig,
         TokenVerifier,
     )
+    from .oauth._client_credentials import ClientCredentials, ClientTokenSource
+    from .oauth._discovery import OpenIdConfiguration
+    from .oauth._errors import OAuthError
+    from .oauth._login import ManagedLogin
+    from .oauth._pkce import PendingLogin
 
 
 __all__ = [
@@ -74,6 +79,8 @@ __all__ = [
     "Challenge",
     "ChallengeSelectionRequired",
     "ChallengeStep",
+    "ClientCredentials",
+    "ClientTokenSource",
     "CognitoClient",
     "CodeDelivery",
     "CognitoError",
@@ -88,16 +95,20 @@ __all__ = [
     "FileTokenStore",
     "InvalidToken",
     "JwksUnavailable",
+    "ManagedLogin",
     "MemoryDeviceStore",
     "MemoryTokenStore",
     "MfaCodeRequired",
     "MfaSelectionRequired",
     "NewPasswordRequired",
+    "OAuthError",
+    "OpenIdConfiguration",
     "PaginationError",
     "PoolConfig",
     "Paginator",
     "ParamValidationError",
     "Passkey",
+    "PendingLogin",
     "ProtocolError",
     "RequestTimeoutError",
     "ResponseParseError",
@@ -156,6 +167,13 @@ _LAZY = {
     "TokenSet": "_tokens.token_set",
     "PoolConfig": "_tokens.verifier",
     "TokenVerifier": "_tokens.verifier",
+    # managed login and machine-to-machine tokens (aiocognito.oauth)
+    "ClientCredentials": "oauth._client_credentials",
+    "ClientTokenSource": "oauth._client_credentials",
+    "ManagedLogin": "oauth._login",
+    "OAuthError": "oauth._errors",
+    "OpenIdConfiguration": "oauth._discovery",
+    "PendingLogin": "oauth._pkce",
 }
 
 

@@ -10,8 +10,10 @@ from ._errors import __all__ as _tree
 from ._wire.error_codes import *  # noqa: F403
 from ._wire.error_codes import ERROR_CLASSES
 from ._wire.error_codes import __all__ as _codes
+from .oauth._errors import *  # noqa: F403  (the OAuth endpoints' errors, ``aiocognito.oauth``)
+from .oauth._errors import __all__ as _oauth
 
-__all__ = [*_tree, *_codes, "ERROR_CLASSES", "error_class"]
+__all__ = [*_tree, *_codes, *_oauth, "ERROR_CLASSES", "error_class"]
 
 
 def error_class(code: str) -> type[ServiceError]:  # noqa: F405

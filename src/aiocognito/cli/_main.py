@@ -3,8 +3,9 @@ chosen command's handler, and turn errors into one line and an exit code.
 
 Each subcommand's handler (``cmd_*``) lives in its command module (:mod:`.signin`, :mod:`.pools`,
 :mod:`.users`, :mod:`.groups`, :mod:`.local`); ``build_parser`` declares every subcommand's options here, in
-one place, with a description for each command and a help text for each option, and attaches the handler
-with ``set_defaults(handler=...)``. A command is offered only the options that apply to it: the connection
+one place (but for ``login`` and ``token``, which :mod:`.oauth` declares beside their handlers), with a
+description for each command and a help text for each option, and attaches the handler with
+``set_defaults(handler=...)``. A command is offered only the options that apply to it: the connection
 options (``--endpoint-url``, ``--region``, ``--profile``) go to the commands that call Cognito. The exit
 codes and :class:`CliError` are defined in ``_common``, which the command modules import too (they never
 import this module).
@@ -25,6 +26,7 @@ from .._errors import CognitoError, ConfigurationError, ServiceError
 from ._common import EXIT_ERROR, EXIT_INTERRUPTED, CliError
 from .groups import cmd_groups_add_users, cmd_groups_create
 from .local import cmd_demo, cmd_local
+from .oauth import add_commands as add_oauth_commands
 from .pools import (
     FLOWS,
     attribute,
@@ -211,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--device-store", metavar="FILE", help=f"remembered devices file (default {default_device_store()})"
     )
     p.set_defaults(handler=cmd_sign_in)
+    add_oauth_commands(commands, offline)  # login, token: the user pool domain's endpoints (.oauth)
 
     # ----- pools and app clients
     pools = _group(commands, "pools", "create and list user pools", "Create and list user pools.")

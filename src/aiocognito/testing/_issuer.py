@@ -15,6 +15,8 @@ empty or null: no groups). Suppressing wins over adding. The claims Cognito does
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +117,9 @@ class TokenIssuer:
 
     def __init__(self, state: PoolState) -> None:
         self.state = state
+        #: origin_jti -> the OAuth scopes of a managed-login sign-in, so its refreshes (token endpoint or
+        #: REFRESH_TOKEN_AUTH) keep the access token's ``scope`` and the userInfo endpoint can check it
+        self.oauth_scopes: dict[str, tuple[str, ...]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -133,11 +138,15 @@ class TokenIssuer:
         origin_jti: str | None = None,
         with_refresh: bool = True,
         source: str | None = None,
+        scopes: tuple[str, ...] | None = None,
+        nonce: str | None = None,
     ) -> tuple[dict[str, Any], str | None]:
         """``(AuthenticationResult, refresh token or None)`` for a finished sign-in or a refresh.
 
         ``source`` is the pre token generation trigger's (default: TokenGeneration_RefreshTokens for a
-        refresh, that is with ``origin_jti``, else TokenGeneration_Authentication).
+        refresh, that is with ``origin_jti``, else TokenGeneration_Authentication). ``scopes`` are the
+        OAuth scopes of a managed-login sign-in (the access token's ``scope``; its refreshes keep them) and
+        ``nonce`` the authorize request's, put in the ID token with ``at_hash`` as OIDC asks.
         """
         state = self.state
         now = state.now()
@@ -145,6 +154,9 @@ class TokenIssuer:
         auth_time = iat if auth_time is None else auth_time
         refreshing = origin_jti is not None
         origin_jti = origin_jti or _uuid(state)
+        if scopes is not None:
+            self.oauth_scopes[origin_jti] = tuple(scopes)
+        scopes = self.oauth_scopes.get(origin_jti)
         access_seconds, id_seconds, refresh_seconds = _rules.token_lifetimes(client)
         key: UserKey = (pool.id, user.sub)
         groups = _rules.group_names(pool, user)
@@ -155,7 +167,7 @@ class TokenIssuer:
             "client_id": client.id,
             "event_id": event_id,
             "token_use": "access",
-            "scope": _SCOPE,
+            "scope": " ".join(scopes) if scopes is not None else _SCOPE,
             "auth_time": auth_time,
             "exp": iat + access_seconds,
             "iat": iat,
@@ -167,6 +179,8 @@ class TokenIssuer:
         if device_key:
             access_claims["device_key"] = device_key
         id_claims: dict[str, Any] = {**common, "aud": client.id, "event_id": event_id, "token_use": "id"}
+        if nonce is not None:
+            id_claims["nonce"] = nonce
         readable = client.config.get("ReadAttributes")
         for name, value in _rules.attributes(user).items():
             if name in _NOT_IN_ID_TOKEN or (readable and name not in readable):
@@ -205,6 +219,9 @@ class TokenIssuer:
             _customize(*customized, id_claims, access_claims)
         keys = state.keys.for_pool(pool.id)
         access_token = keys.sign(access_claims, "access")
+        if scopes is not None:  # OIDC: the left half of the access token's SHA-256, base64url
+            half = hashlib.sha256(access_token.encode("ascii")).digest()[:16]
+            id_claims["at_hash"] = base64.urlsafe_b64encode(half).rstrip(b"=").decode("ascii")
         id_token = keys.sign(id_claims, "id")
         state.access_tokens[access_token] = AccessRecord(
             user=key,

@@ -38,6 +38,7 @@ from ._devices import DeviceService
 from ._faults import FaultEvent, FaultInjector, FaultPlan
 from ._issuer import TokenIssuer
 from ._lookups import Lookups
+from ._managed_login import PATH_PREFIX, ManagedLogin, add_routes, openid_configuration
 from ._mfa import MfaService
 from ._refresh_auth import RefreshAuth
 from ._sessions import ChallengeSessions
@@ -183,6 +184,8 @@ class LocalUserPool:
             if name in self._own:
                 raise RuntimeError(f"{name} is routed twice")
             self._own[name] = functools.partial(route, context)
+        m_args = (self._state, self._issuer, self._lookups, self._sessions, self._mfa, self._refresh, context)
+        self._managed_login = ManagedLogin(*m_args)  # the domains' pages and OAuth endpoints
 
     def __repr__(self) -> str:
         return f"<LocalUserPool {self.endpoint_url if self._runner else 'not started'}>"
@@ -197,6 +200,7 @@ class LocalUserPool:
         app.router.add_get("/{pool_id}/.well-known/jwks.json", self._handle_jwks)
         app.router.add_get("/{pool_id}/.well-known/openid-configuration", self._handle_openid)
         app.router.add_put(f"{UPLOAD_PATH}/{{job_id}}", self._handle_upload)
+        add_routes(app, self._managed_login)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
@@ -235,6 +239,10 @@ class LocalUserPool:
 
     def jwks_url(self, user_pool_id: str) -> str:
         return f"{self.issuer(user_pool_id)}/.well-known/jwks.json"
+
+    def domain_url(self, domain: str) -> str:
+        """Where a user pool domain (prefix or custom) serves managed login, as ``https://<domain>``."""
+        return f"{self.endpoint_url}{PATH_PREFIX}/{domain}"
 
     def client(self, **options: Any) -> CognitoClient:
         """A :class:`~aiocognito.CognitoClient` for this pool (dummy credentials); close it when done."""
@@ -538,16 +546,11 @@ class LocalUserPool:
 
     async def _handle_openid(self, request: web.Request) -> web.Response:
         pool_id = request.match_info["pool_id"]
-        if self._state.user_pool(pool_id) is None:
+        pool = self._state.user_pool(pool_id)
+        if pool is None:
             return web.json_response({"message": f"User pool {pool_id} does not exist."}, status=404)
-        return web.json_response(
-            {
-                "issuer": self.issuer(pool_id),
-                "jwks_uri": self.jwks_url(pool_id),
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "subject_types_supported": ["public"],
-            }
-        )
+        document = openid_configuration(pool, self.issuer(pool_id), self.jwks_url(pool_id), self.domain_url)
+        return web.json_response(document)
 
     # ===== dispatch =======================================================================================
     def _dispatch(self, operation: str, body: bytes, headers: Mapping[str, str]) -> Reply:

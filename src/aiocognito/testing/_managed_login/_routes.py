@@ -1,0 +1,247 @@
+"""The HTTP side of managed login: aiohttp handlers under ``/managed-login/{domain}``.
+
+Everything Cognito serves on ``https://<domain>/...`` is served on ``{endpoint_url}/managed-login/<domain>/...``:
+``GET /oauth2/authorize``, ``GET|POST /login``, ``POST /oauth2/token``, ``POST /oauth2/revoke``,
+``GET|POST /oauth2/userInfo``, ``GET /logout`` and Cognito's ``GET /error`` page. An unknown domain
+answers 404. The handlers only translate: the decisions are ``_service``'s, ``_signin``'s,
+``_authorize``'s and ``_token_endpoint``'s, and each runs without awaiting, so it is atomic like an API call.
+
+``/oauth2/authorize`` sends a signed-in browser (the ``cognito`` cookie, path-scoped to the domain) straight
+back to the app with a code, unless ``prompt=login``; otherwise to ``/login`` with the same query
+(``prompt=none`` without a session: ``login_required``). ``/logout`` ends that session: with ``logout_uri``
+(one of the client's LogoutURLs) it redirects there; with ``redirect_uri`` and ``response_type`` to the
+sign-in page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ... import errors
+from ._authorize import AuthorizeRefusal, AuthorizeRequest, parse_authorize
+from ._errors import ErrorPage, OAuthError
+from ._pages import challenge_page, error_page, sign_in_page
+from ._service import ManagedLogin, with_query
+from ._signin import ChallengeStep
+
+if TYPE_CHECKING:
+    from .._records import UserPool
+
+__all__ = ["add_routes", "PATH_PREFIX", "COOKIE"]
+
+logger = logging.getLogger("aiocognito.testing.managed_login")
+
+#: Where a domain's pages live on the local pool's server.
+PATH_PREFIX = "/managed-login"
+#: The managed login session cookie (Cognito's name).
+COOKIE = "cognito"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def add_routes(app: web.Application, service: ManagedLogin) -> None:
+    """Register the managed login routes of ``service`` on the pool's aiohttp application."""
+    routes = _Routes(service)
+    base = PATH_PREFIX + "/{domain}"
+    app.router.add_get(base + "/oauth2/authorize", routes.authorize)
+    app.router.add_get(base + "/login", routes.login_page)
+    app.router.add_post(base + "/login", routes.login_post)
+    app.router.add_post(base + "/oauth2/token", routes.token)
+    app.router.add_post(base + "/oauth2/revoke", routes.revoke)
+    app.router.add_get(base + "/oauth2/userInfo", routes.user_info)
+    app.router.add_post(base + "/oauth2/userInfo", routes.user_info)
+    app.router.add_get(base + "/logout", routes.logout)
+    app.router.add_get(base + "/error", routes.error)
+
+
+def _base(request: web.Request) -> str:
+    """The absolute URL of the request's domain (``http://127.0.0.1:<port>/managed-login/<domain>``)."""
+    return f"{request.url.origin()}{PATH_PREFIX}/{request.match_info['domain']}"
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=302, headers={"Location": location, "Cache-Control": "no-store"})
+
+
+def _html(text: str, status: int = 200) -> web.Response:
+    response = web.Response(status=status, text=text, content_type="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _no_domain() -> web.Response:
+    return web.json_response(
+        {"error": "not_found", "error_description": "No such user pool domain"}, status=404
+    )
+
+
+def _refusal(request: web.Request, exc: ErrorPage | AuthorizeRefusal) -> web.Response:
+    """An authorize-time refusal: Cognito's error page, or a redirect to the app with ``error``."""
+    if isinstance(exc, ErrorPage):
+        return _redirect(
+            with_query(_base(request) + "/error", {"error": exc.error, "client_id": exc.client_id})
+        )
+    params = {"error": exc.error, "error_description": exc.description, "state": exc.state}
+    return _redirect(with_query(exc.redirect_uri, params))
+
+
+def _form_fields(form: Mapping[str, object]) -> dict[str, str]:
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+class _Routes:
+    def __init__(self, service: ManagedLogin) -> None:
+        self.service = service
+
+    def _pool(self, request: web.Request) -> UserPool | None:
+        return self.service.pool_of_domain(request.match_info["domain"])
+
+    def _authorize_request(self, pool: UserPool, query: Mapping[str, str]) -> AuthorizeRequest:
+        return parse_authorize(query, self.service.client(pool, query.get("client_id")))
+
+    def _signed_in_redirect(
+        self, request: web.Request, pool: UserPool, parsed: AuthorizeRequest, key: str
+    ) -> web.Response:
+        session = self.service.grants.session(key, self.service.state.now())
+        assert session is not None
+        response = _redirect(self.service.complete(pool, parsed, session))
+        response.set_cookie(
+            COOKIE,
+            key,
+            path=f"{PATH_PREFIX}/{request.match_info['domain']}",
+            httponly=True,
+            samesite="Lax",
+            max_age=int(session.expires_at - self.service.state.now()),
+        )
+        return response
+
+    # ----- the browser's pages ---------------------------------------------------------------------------
+    async def authorize(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        try:
+            parsed = self._authorize_request(pool, request.query)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+        logger.debug("managed login: authorize request of client %s", parsed.client_id)
+        session = self.service.browser_session(pool, request.cookies.get(COOKIE))
+        if session is not None and "login" not in parsed.prompt:
+            return _redirect(self.service.complete(pool, parsed, session))
+        if session is None and "none" in parsed.prompt:
+            refusal = AuthorizeRefusal("login_required", None, parsed.redirect_uri, parsed.state)
+            return _refusal(request, refusal)
+        return _redirect(f"{_base(request)}/login?{request.query_string}")
+
+    async def login_page(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        try:
+            self._authorize_request(pool, request.query)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+        return _html(sign_in_page(request.path_qs))
+
+    async def login_post(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        try:
+            parsed = self._authorize_request(pool, request.query)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+        form = _form_fields(await request.post())
+        action = request.path_qs
+        login_id = form.get("login_session")
+        try:
+            if login_id:
+                step = self.service.sign_in.answer(login_id, parsed.client_id, form)
+            else:
+                client = pool.clients[parsed.client_id]
+                step = self.service.sign_in.start(
+                    pool, client, form.get("username", ""), form.get("password", "")
+                )
+        except errors.ServiceError as exc:
+            pending = self.service.sign_in.pending(login_id) if login_id else None
+            if pending is not None and login_id:
+                return _html(
+                    challenge_page(action, pending.challenge, pending.parameters, login_id, error=exc.message)
+                )
+            return _html(sign_in_page(action, error=exc.message, username=form.get("username", "")))
+        if isinstance(step, ChallengeStep):
+            return _html(challenge_page(action, step.challenge, step.parameters, step.login_id))
+        logger.debug("managed login: %s signed in through client %s", step.username, parsed.client_id)
+        key, _session = self.service.start_browser_session(step.user)
+        return self._signed_in_redirect(request, pool, parsed, key)
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        query = request.query
+        client = self.service.client(pool, query.get("client_id"))
+        logout_uri = query.get("logout_uri")
+        try:
+            if client is None:
+                raise ErrorPage("invalid_request", query.get("client_id") or None)
+            if logout_uri:
+                if logout_uri not in (client.config.get("LogoutURLs") or []):
+                    raise ErrorPage("redirect_mismatch", client.id)
+                location = logout_uri
+            elif query.get("redirect_uri") and query.get("response_type"):
+                self._authorize_request(pool, query)
+                location = f"{_base(request)}/login?{request.query_string}"
+            else:
+                raise ErrorPage("invalid_request", client.id)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+        self.service.grants.end_session(request.cookies.get(COOKIE))
+        response = _redirect(location)
+        response.del_cookie(COOKIE, path=f"{PATH_PREFIX}/{request.match_info['domain']}")
+        logger.debug("managed login: signed out through client %s", client.id)
+        return response
+
+    async def error(self, request: web.Request) -> web.StreamResponse:
+        if self._pool(request) is None:
+            return _no_domain()
+        return _html(error_page(request.query.get("error", "")), status=400)
+
+    # ----- the app's back channel ------------------------------------------------------------------------
+    async def token(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        form = _form_fields(await request.post())
+        logger.debug("managed login: token request, grant %s", form.get("grant_type"))
+        try:
+            body = self.service.endpoint.token(pool, form, request.headers.get("Authorization"))
+        except OAuthError as exc:
+            return web.json_response(exc.body(), status=exc.status)
+        return web.json_response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    async def revoke(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        form = _form_fields(await request.post())
+        try:
+            self.service.endpoint.revoke(pool, form, request.headers.get("Authorization"))
+        except OAuthError as exc:
+            return web.json_response(exc.body(), status=exc.status)
+        return web.Response(status=200)
+
+    async def user_info(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        try:
+            body = self.service.endpoint.user_info(pool, request.headers.get("Authorization"))
+        except OAuthError as exc:
+            challenge = f'Bearer error="{exc.error}", error_description="{exc.description}"'
+            return web.json_response(exc.body(), status=exc.status, headers={"WWW-Authenticate": challenge})
+        return web.json_response(body)
