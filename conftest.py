@@ -53,6 +53,10 @@ PLACEHOLDERS = {
     "a1b2c3d4e5example": "client_id",
     "s1e2c3r4e5example": "secret_client_id",
     "example-client-secret": "client_secret",
+    "w1e2b3c4l5example": "web_client_id",
+    "m1a2c3h4i5example": "m2m_client_id",
+    "example-m2m-secret": "m2m_client_secret",
+    "https://my-login.auth.eu-west-1.amazoncognito.com": "domain_url",
 }
 _T = TypeVar("_T")
 #: Each ``aiocognito`` command of a shell block gets the seeded password on its own standard input (as a user
@@ -90,11 +94,44 @@ class LocalPoolThread:
         )
         secret = await pool.create_app_client(pool_id, secret=True)
         await pool.create_user(pool_id, "alice", PASSWORD, attributes={"email": "alice@example.com"})
+        # managed login and machine-to-machine: a domain, a resource server, a code-flow and an M2M client
+        await pool.call("CreateUserPoolDomain", UserPoolId=pool_id, Domain="my-login")
+        await pool.call(
+            "CreateResourceServer",
+            UserPoolId=pool_id,
+            Identifier="orders",
+            Name="Orders API",
+            Scopes=[{"ScopeName": "read", "ScopeDescription": "read orders"}],
+        )
+        oauth = {"AllowedOAuthFlowsUserPoolClient": True, "SupportedIdentityProviders": ["COGNITO"]}
+        web = await pool.create_app_client(
+            pool_id,
+            "web",
+            flows=("ALLOW_REFRESH_TOKEN_AUTH",),
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthScopes=["openid", "email", "profile"],
+            CallbackURLs=["http://localhost:8000/auth/callback"],
+            LogoutURLs=["http://localhost:8000/"],
+            **oauth,
+        )
+        m2m = await pool.create_app_client(
+            pool_id,
+            "m2m",
+            secret=True,
+            flows=("ALLOW_REFRESH_TOKEN_AUTH",),
+            AllowedOAuthFlows=["client_credentials"],
+            AllowedOAuthScopes=["orders/read"],
+            **oauth,
+        )
         self.ids = {
             "pool_id": pool_id,
             "client_id": public.client_id,
             "secret_client_id": secret.client_id,
             "client_secret": secret.client_secret or "",
+            "web_client_id": web.client_id,
+            "m2m_client_id": m2m.client_id,
+            "m2m_client_secret": m2m.client_secret or "",
+            "domain_url": pool.domain_url("my-login"),
         }
 
     def stop(self) -> None:

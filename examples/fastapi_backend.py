@@ -12,6 +12,15 @@ The routes of ``aiocognito.web.routes`` (``POST /sign-in``, ``/sign-in/answer``,
 the group ``admins``) and ``GET /`` (a page that signs in with a password or a passkey and registers,
 lists and deletes passkeys). Errors follow ``aiocognito.web.http_errors``.
 
+"Sign in with Cognito" through managed login, with AIOCOGNITO_DOMAIN_URL (the user pool domain) and
+AIOCOGNITO_PUBLIC_URL (where browsers reach this app; default http://127.0.0.1:8000): ``GET /login``
+redirects to the domain's sign-in page (PKCE, state and nonce; the pending login waits in the challenge
+store, one use), ``GET /auth/callback`` exchanges the code and keeps the tokens server-side behind an
+HttpOnly session cookie, ``GET /account`` shows who is signed in (refreshing the tokens when due), and
+``GET /logout`` revokes the refresh token and goes through the domain's ``/logout``. The app client needs
+the ``code`` OAuth flow, ``<public url>/auth/callback`` among its callback URLs and
+``<public url>/account`` among its sign-out URLs.
+
 Passkeys need the pool's relying party to be the site's domain: WebAuthnConfiguration RelyingPartyId
 (``localhost`` while developing on http://localhost:8000; browsers allow plain http only there), WEB_AUTHN
 among the sign-in policy's AllowedFirstAuthFactors, and ALLOW_USER_AUTH on the app client. The page passes

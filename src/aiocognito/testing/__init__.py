@@ -24,6 +24,8 @@ The modules, from the server down:
   domains, import jobs, settings, recovery, CIMD, account, tokens, WebAuthn).
 * ``_authenticator``: ``SoftwareAuthenticator``, a passkey for tests (what a browser and its authenticator
   hand back for WebAuthn's create and get).
+* ``_managed_login``: the user pool domain's pages and OAuth 2.0 endpoints (``LocalUserPool.domain_url``);
+  ``_login_pages``: ``LoginPages``, those pages driven as a browser would, for tests without one.
 * ``_triggers``: the user's Lambda triggers as Python callables (the registry, Cognito's events, the
   5-second limit); ``_snapshots``: copies of user data for point-in-time recovery.
 * Underneath: ``_records`` (pools, clients, users, groups), ``_state`` (the records and the protocol
@@ -43,6 +45,7 @@ from ._state import CustomChallenge, OutboxMessage
 if TYPE_CHECKING:
     from ..pytest_plugin import local_user_pool
     from ._authenticator import SoftwareAuthenticator
+    from ._login_pages import LoginPage, LoginPageError, LoginPages
     from ._pool import AppClient, LocalUserPool, serve
     from ._seed import SeedError, apply_seed, load_seed, parse_seed
 
@@ -52,6 +55,9 @@ __all__ = [
     "FaultEvent",
     "FaultPlan",
     "LocalUserPool",
+    "LoginPage",
+    "LoginPageError",
+    "LoginPages",
     "OutboxMessage",
     "SeedError",
     "SoftwareAuthenticator",
@@ -69,6 +75,9 @@ _LAZY = {
     "serve": "._pool",
     "SeedError": "._seed",
     "SoftwareAuthenticator": "._authenticator",
+    "LoginPage": "._login_pages",
+    "LoginPageError": "._login_pages",
+    "LoginPages": "._login_pages",
     "apply_seed": "._seed",
     "load_seed": "._seed",
     "parse_seed": "._seed",
