@@ -2,8 +2,8 @@
 
 Every refusal with Cognito's error code and status: the authorize endpoint's (Cognito's error page for an
 unknown client or an unregistered callback URL; a redirect with ``error`` and ``state`` for the rest), the
-logout endpoint's, and the token endpoint's for codes and client credentials. The fixtures and the tiny
-form-filling browser are ``test_managed_login_pool``'s.
+logout endpoint's, and the token endpoint's for codes and client credentials. The fixtures are
+``test_managed_login_pool``'s; the browser is :class:`~aiocognito.testing.LoginPages`.
 """
 
 from __future__ import annotations
@@ -11,47 +11,39 @@ from __future__ import annotations
 import httpx
 from test_managed_login_pool import (  # noqa: F401  (fixtures)
     CALLBACK,
-    PASSWORD,
     SIGNED_OUT,
-    USER,
-    Browser,
     Setup,
     authorize_url,
-    browser_fixture,
+    pages_fixture,
     query_of,
     setup_fixture,
     sign_in_code,
     token_post,
 )
 
+from aiocognito.testing import LoginPage, LoginPages
 
-async def test_signed_in_browser_skips_the_form_until_logout(setup: Setup, browser: Browser) -> None:
-    await sign_in_code(setup, browser, setup.public)
-    location, _ = await sign_in_code(setup, browser, setup.public)  # the cookie: no form this time
-    assert "code" in query_of(location)
-    assert (
-        await browser.go(
-            str(
-                httpx.URL(
-                    setup.base + "/oauth2/authorize",
-                    params={
-                        "response_type": "code",
-                        "client_id": setup.public.client_id,
-                        "redirect_uri": CALLBACK,
-                        "prompt": "login",
-                    },
-                )
-            )
+
+async def test_signed_in_browser_skips_the_form_until_logout(setup: Setup, pages: LoginPages) -> None:
+    await sign_in_code(setup, pages, setup.public)
+    location, _ = await sign_in_code(setup, pages, setup.public)  # the cookie: no form this time
+    assert "code" in query_of(location) and pages.page is None
+    page = await pages.open(
+        authorize_url(
+            setup,
+            response_type="code",
+            client_id=setup.public.client_id,
+            redirect_uri=CALLBACK,
+            prompt="login",
         )
-        is None
     )
-    assert browser.page is not None and "signInFormPassword" in browser.page.ids
+    assert isinstance(page, LoginPage) and "signInFormPassword" in page.ids
     logout = str(
         httpx.URL(
             setup.base + "/logout", params={"client_id": setup.public.client_id, "logout_uri": SIGNED_OUT}
         )
     )
-    assert await browser.go(logout) == SIGNED_OUT
+    assert await pages.open(logout) == SIGNED_OUT
     none = {
         "response_type": "code",
         "client_id": setup.public.client_id,
@@ -59,8 +51,8 @@ async def test_signed_in_browser_skips_the_form_until_logout(setup: Setup, brows
         "prompt": "none",
         "state": "s",
     }
-    location = await browser.go(str(httpx.URL(setup.base + "/oauth2/authorize", params=none)))
-    assert location is not None and query_of(location) == {"error": "login_required", "state": "s"}
+    refused = await pages.open(authorize_url(setup, **none))
+    assert isinstance(refused, str) and query_of(refused) == {"error": "login_required", "state": "s"}
 
 
 async def test_client_credentials_refusals(setup: Setup) -> None:
@@ -85,7 +77,7 @@ async def test_client_credentials_refusals(setup: Setup) -> None:
 
 
 # ----- the authorize endpoint's refusals -------------------------------------------------------------------
-async def test_authorize_refusals(setup: Setup, browser: Browser) -> None:
+async def test_authorize_refusals(setup: Setup, pages: LoginPages) -> None:
     ok = {
         "response_type": "code",
         "client_id": setup.public.client_id,
@@ -99,11 +91,10 @@ async def test_authorize_refusals(setup: Setup, browser: Browser) -> None:
         ({key: value for key, value in ok.items() if key != "redirect_uri"}, "redirect_mismatch"),
         ({**ok, "client_id": "nosuchclient"}, "invalid_request"),
     ):
-        location = await browser.go(authorize_url(setup, **params))
-        assert location is not None and location.startswith(setup.base + "/error?"), params
-        assert query_of(location)["error"] == error
-        page = await browser.http.get(location)
-        assert page.status_code == 400 and "An error was encountered with the requested page." in page.text
+        page = await pages.open(authorize_url(setup, **params))
+        assert isinstance(page, LoginPage) and page.url.startswith(setup.base + "/error?"), params
+        assert query_of(page.url)["error"] == error and page.error == error
+        assert page.status == 400 and "An error was encountered with the requested page." in page.text
     # sent back to the callback URL with the error and the state
     for params, error in (
         ({**ok, "response_type": "token"}, "unauthorized_client"),
@@ -114,17 +105,17 @@ async def test_authorize_refusals(setup: Setup, browser: Browser) -> None:
         ({**ok, "code_challenge": "abc"}, "invalid_request"),
         ({**ok, "identity_provider": "Google"}, "invalid_request"),
     ):
-        location = await browser.go(authorize_url(setup, **params))
-        assert location is not None and location.startswith(CALLBACK + "?"), params
+        location = await pages.open(authorize_url(setup, **params))
+        assert isinstance(location, str) and location.startswith(CALLBACK + "?"), params
         answer = query_of(location)
         assert (answer["error"], answer["state"]) == (error, "xyz"), params
-    unknown = await browser.http.get(
-        setup.local.domain_url("no-such-domain") + "/oauth2/authorize", params=ok
+    unknown = await pages.open(
+        str(httpx.URL(setup.local.domain_url("no-such-domain") + "/oauth2/authorize", params=ok))
     )
-    assert unknown.status_code == 404
+    assert isinstance(unknown, LoginPage) and unknown.status == 404
 
 
-async def test_logout_refusals(setup: Setup, browser: Browser) -> None:
+async def test_logout_refusals(setup: Setup, pages: LoginPages) -> None:
     for params, error in (
         (
             {"client_id": setup.public.client_id, "logout_uri": "http://localhost:8000/not-registered"},
@@ -133,15 +124,16 @@ async def test_logout_refusals(setup: Setup, browser: Browser) -> None:
         ({"client_id": "nosuchclient", "logout_uri": SIGNED_OUT}, "invalid_request"),
         ({"client_id": setup.public.client_id}, "invalid_request"),
     ):
-        location = await browser.go(str(httpx.URL(setup.base + "/logout", params=params)))
-        assert location is not None and query_of(location)["error"] == error, params
+        page = await pages.open(str(httpx.URL(setup.base + "/logout", params=params)))
+        assert isinstance(page, LoginPage) and page.url.startswith(setup.base + "/error?"), params
+        assert query_of(page.url)["error"] == error and (page.status, page.error) == (400, error), params
     to_login = {"client_id": setup.public.client_id, "redirect_uri": CALLBACK, "response_type": "code"}
-    assert await browser.go(str(httpx.URL(setup.base + "/logout", params=to_login))) is None
-    assert browser.page is not None and "signInFormUsername" in browser.page.ids
+    page = await pages.open(str(httpx.URL(setup.base + "/logout", params=to_login)))
+    assert isinstance(page, LoginPage) and "signInFormUsername" in page.ids
 
 
 # ----- the token endpoint's refusals for codes -------------------------------------------------------------
-async def test_code_refusals(setup: Setup, browser: Browser) -> None:
+async def test_code_refusals(setup: Setup, pages: LoginPages) -> None:
     public = setup.public.client_id
 
     def exchange(location: str, verifier: str, **extra: str) -> dict[str, str]:
@@ -159,16 +151,16 @@ async def test_code_refusals(setup: Setup, browser: Browser) -> None:
         response = await token_post(setup, data, auth)
         assert (response.status_code, response.json()["error"]) == (400, error), data
 
-    location, verifier = await sign_in_code(setup, browser, setup.public)
+    location, verifier = await sign_in_code(setup, pages, setup.public)
     assert (await token_post(setup, exchange(location, verifier))).status_code == 200
     await refused(exchange(location, verifier), "invalid_grant")  # used already
-    location, _ = await sign_in_code(setup, browser, setup.public)
+    location, _ = await sign_in_code(setup, pages, setup.public)
     await refused(exchange(location, "not-the-verifier-" * 3), "invalid_grant")
     await refused(exchange(location, verifier), "invalid_grant")  # a failed exchange used the code up too
-    location, verifier = await sign_in_code(setup, browser, setup.public)
+    location, verifier = await sign_in_code(setup, pages, setup.public)
     setup.local.advance_clock(301)  # codes live five minutes
     await refused(exchange(location, verifier), "invalid_grant")
-    location, verifier = await sign_in_code(setup, browser, setup.public)
+    location, verifier = await sign_in_code(setup, pages, setup.public)
     response = await token_post(
         setup, exchange(location, verifier, redirect_uri="http://localhost:8000/other")
     )
@@ -176,13 +168,13 @@ async def test_code_refusals(setup: Setup, browser: Browser) -> None:
         400,
         {"error": "unauthorized_client", "error_description": "invalid_redirect"},
     )
-    location, verifier = await sign_in_code(setup, browser, setup.public)  # another client's code
+    location, verifier = await sign_in_code(setup, pages, setup.public)  # another client's code
     data = exchange(location, verifier)
     del data["client_id"]
     await refused(
         data, "invalid_grant", (setup.confidential.client_id, setup.confidential.client_secret or "")
     )
-    location, verifier = await sign_in_code(setup, browser, setup.confidential)  # wrong secret
+    location, verifier = await sign_in_code(setup, pages, setup.confidential)  # wrong secret
     data = exchange(location, verifier)
     del data["client_id"]
     await refused(data, "invalid_client", (setup.confidential.client_id, "wrong-secret"))

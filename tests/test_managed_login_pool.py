@@ -1,8 +1,8 @@
 """Managed login of the local pool over real HTTP: Authlib's own OAuth 2.0 client against its endpoints.
 
-The browser is played by an httpx client that keeps the domain's cookie, reads each page's form with the
-standard library's ``html.parser`` and posts it back; the app's callback URL is never served, only read
-from the redirect's Location. Tokens are checked against the pool's JWKS with PyJWT.
+The browser is :class:`~aiocognito.testing.LoginPages` (it keeps the domain's cookie, fills each page's
+form and stops at the redirect to the app's callback, which is never served); the callback URL goes to
+Authlib's ``fetch_token``. Tokens are checked against the pool's JWKS with PyJWT.
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ import base64
 import hashlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -24,88 +23,13 @@ from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 import aiocognito
-from aiocognito.testing import AppClient, LocalUserPool
+from aiocognito.testing import AppClient, LocalUserPool, LoginPage, LoginPages
 
 USER, PASSWORD = "nora", "Passw0rd!-nora"
 DOMAIN = "nora-login"
 CALLBACK = "http://localhost:8000/callback"
 SIGNED_OUT = "http://localhost:8000/signed-out"
 SCOPES = ["openid", "email", "profile", "aws.cognito.signin.user.admin"]
-
-
-# ----- a tiny browser: forms through html.parser ------------------------------------------------------------
-@dataclass
-class Form:
-    action: str
-    fields: dict[str, str] = field(default_factory=dict)
-
-
-class PageParser(HTMLParser):
-    """The first form of a page (action, named inputs with their values) and the error message, if any."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.form: Form | None = None
-        self.ids: set[str] = set()
-        self.error = ""
-        self._in_error = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if "id" in a:
-            self.ids.add(a["id"])
-        if tag == "form" and self.form is None:
-            self.form = Form(a.get("action", ""))
-        elif tag == "input" and self.form is not None and a.get("name"):
-            if a.get("type") != "radio" or "checked" in a:
-                self.form.fields[a["name"]] = a.get("value", "")
-        self._in_error = a.get("id") == "loginErrorMessage"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_error:
-            self.error += data
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_error = False
-
-
-def parse(html: str) -> PageParser:
-    parser = PageParser()
-    parser.feed(html)
-    return parser
-
-
-class Browser:
-    """Follows redirects on the pool, stops at the app's callback, fills forms."""
-
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self.http = http
-        self.page: PageParser | None = None
-        self.url = ""
-
-    async def go(self, url: str) -> str | None:
-        """GET ``url`` and follow the pool's redirects; the Location when it leaves the pool, else None."""
-        response = await asyncio.wait_for(self.http.get(url), 10)
-        return await self._settle(response)
-
-    async def _settle(self, response: httpx.Response) -> str | None:
-        for _ in range(10):
-            if response.status_code != 302:
-                self.url, self.page = str(response.url), parse(response.text)
-                return None
-            location = urljoin(str(response.url), response.headers["location"])
-            if not location.startswith(str(self.http.base_url)) or "/error?" in location:
-                return location
-            response = await asyncio.wait_for(self.http.get(location), 10)
-        raise AssertionError("too many redirects")
-
-    async def submit(self, **values: str) -> str | None:
-        assert self.page is not None and self.page.form is not None, "no form on the page"
-        data = {**self.page.form.fields, **values}
-        response = await asyncio.wait_for(
-            self.http.post(urljoin(self.url, self.page.form.action), data=data), 10
-        )
-        return await self._settle(response)
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -176,10 +100,10 @@ async def setup_fixture() -> AsyncIterator[Setup]:
         yield Setup(local, pool_id, public, confidential, machine, local.domain_url(DOMAIN), events)
 
 
-@pytest.fixture(name="browser")
-async def browser_fixture(setup: Setup) -> AsyncIterator[Browser]:
-    async with httpx.AsyncClient(base_url=setup.local.endpoint_url, timeout=10) as http:
-        yield Browser(http)
+@pytest.fixture(name="pages")
+async def pages_fixture() -> AsyncIterator[LoginPages]:
+    async with LoginPages(timeout=10) as pages:
+        yield pages
 
 
 async def jwks_of(setup: Setup) -> jwt.PyJWKSet:
@@ -218,7 +142,7 @@ def authlib_client(setup: Setup, app: AppClient, **options: Any) -> AsyncOAuth2C
     )
 
 
-async def sign_in_code(setup: Setup, browser: Browser, app: AppClient, **extra: str) -> tuple[str, str]:
+async def sign_in_code(setup: Setup, pages: LoginPages, app: AppClient, **extra: str) -> tuple[str, str]:
     """(the callback Location, the PKCE verifier) of a plain username + password sign-in."""
     verifier = generate_token(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -231,10 +155,8 @@ async def sign_in_code(setup: Setup, browser: Browser, app: AppClient, **extra: 
         "code_challenge_method": "S256",
         **extra,
     }
-    location = await browser.go(str(httpx.URL(setup.base + "/oauth2/authorize", params=params)))
-    if location is None:
-        location = await browser.submit(username=USER, password=PASSWORD)
-    assert location is not None and location.startswith(CALLBACK), location
+    location = await pages.sign_in(authorize_url(setup, **params), USER, PASSWORD)
+    assert location.startswith(CALLBACK), location
     return location, verifier
 
 
@@ -247,7 +169,7 @@ async def token_post(
 
 # ----- authorization code + PKCE with Authlib --------------------------------------------------------------
 async def test_authlib_code_flow_with_pkce_and_nonce(
-    setup: Setup, browser: Browser, caplog: pytest.LogCaptureFixture
+    setup: Setup, pages: LoginPages, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     client = authlib_client(setup, setup.public)
@@ -256,13 +178,13 @@ async def test_authlib_code_flow_with_pkce_and_nonce(
         uri, state = client.create_authorization_url(
             setup.base + "/oauth2/authorize", code_verifier=verifier, nonce=nonce
         )
-        assert await browser.go(uri) is None
-        assert browser.url.startswith(setup.base + "/login?")
-        assert {"signInFormUsername", "signInFormPassword", "signInSubmitButton"} <= browser.page.ids  # type: ignore[union-attr]
-        assert await browser.submit(username=USER, password="wrong-password") is None
-        assert browser.page is not None and browser.page.error == "Incorrect username or password."
-        location = await browser.submit(username=USER, password=PASSWORD)
-        assert location is not None and query_of(location)["state"] == state
+        page = await pages.open(uri)
+        assert isinstance(page, LoginPage) and page.url.startswith(setup.base + "/login?")
+        assert {"signInFormUsername", "signInFormPassword", "signInSubmitButton"} <= page.ids
+        page = await pages.submit(username=USER, password="wrong-password")
+        assert isinstance(page, LoginPage) and page.error == "Incorrect username or password."
+        location = await pages.submit(username=USER, password=PASSWORD)
+        assert isinstance(location, str) and query_of(location)["state"] == state
         token = await client.fetch_token(
             setup.token_url, authorization_response=location, code_verifier=verifier, state=state
         )
@@ -300,18 +222,19 @@ async def test_authlib_code_flow_with_pkce_and_nonce(
     assert "managed login" in text
 
 
-async def totp_on(setup: Setup) -> None:
-    local = setup.local
-    setup_client = await local.create_app_client(setup.pool_id, "setup", flows=("ALLOW_USER_PASSWORD_AUTH",))
+async def totp_on(local: LocalUserPool, pool_id: str, username: str = USER, password: str = PASSWORD) -> None:
+    """TOTP MFA set up (and preferred) for ``username`` through the API, with a setup client of its own."""
+    setup_client = await local.create_app_client(pool_id, "setup", flows=("ALLOW_USER_PASSWORD_AUTH",))
     signed_in = await local.call(
         "InitiateAuth",
         ClientId=setup_client.client_id,
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": USER, "PASSWORD": PASSWORD},
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     access = signed_in["AuthenticationResult"]["AccessToken"]
     secret = (await local.call("AssociateSoftwareToken", AccessToken=access))["SecretCode"]
-    await local.call("VerifySoftwareToken", AccessToken=access, UserCode=local.totp_code(USER, secret=secret))
+    code = local.totp_code(username, user_pool_id=pool_id, secret=secret)
+    await local.call("VerifySoftwareToken", AccessToken=access, UserCode=code)
     await local.call(
         "SetUserMFAPreference",
         AccessToken=access,
@@ -320,33 +243,29 @@ async def totp_on(setup: Setup) -> None:
     local.advance_clock(30)
 
 
-async def test_authlib_code_flow_with_totp_and_a_client_secret(setup: Setup, browser: Browser) -> None:
-    await totp_on(setup)
+async def test_authlib_code_flow_with_totp_and_a_client_secret(setup: Setup, pages: LoginPages) -> None:
+    await totp_on(setup.local, setup.pool_id)
     client = authlib_client(setup, setup.confidential)
     verifier, nonce = generate_token(48), generate_token(20)
     async with client:
         uri, state = client.create_authorization_url(
             setup.base + "/oauth2/authorize", code_verifier=verifier, nonce=nonce
         )
-        await browser.go(uri)
-        assert await browser.submit(username=USER, password=PASSWORD) is None
-        assert (
-            browser.page is not None
-            and "code" in browser.page.ids
-            and "login_session" in browser.page.form.fields
-        )  # type: ignore[union-attr]
+        await pages.open(uri)
+        page = await pages.submit(username=USER, password=PASSWORD)
+        assert isinstance(page, LoginPage) and "code" in page.ids and "login_session" in page.fields
         good = setup.local.totp_code(USER)
-        assert await browser.submit(code="000000" if good != "000000" else "111111") is None
-        assert browser.page.error == "Invalid code received for user"
-        location = await browser.submit(code=good)
-        assert location is not None
+        page = await pages.submit(code="000000" if good != "000000" else "111111")
+        assert isinstance(page, LoginPage) and page.error == "Invalid code received for user"
+        location = await pages.submit(code=good)
+        assert isinstance(location, str)
         token = await client.fetch_token(
             setup.token_url, authorization_response=location, code_verifier=verifier, state=state
         )
     assert (await verify(setup, token["id_token"], audience=setup.confidential.client_id))["nonce"] == nonce
 
 
-async def test_authlib_code_flow_with_new_password_required(setup: Setup, browser: Browser) -> None:
+async def test_authlib_code_flow_with_new_password_required(setup: Setup, pages: LoginPages) -> None:
     await setup.local.create_user(
         setup.pool_id, "ivan", "Temp-Passw0rd!", temporary=True, attributes={"email": "i@example.com"}
     )
@@ -354,13 +273,13 @@ async def test_authlib_code_flow_with_new_password_required(setup: Setup, browse
     verifier = generate_token(48)
     async with client:
         uri, state = client.create_authorization_url(setup.base + "/oauth2/authorize", code_verifier=verifier)
-        await browser.go(uri)
-        assert await browser.submit(username="ivan", password="Temp-Passw0rd!") is None
-        assert browser.page is not None and {"new_password", "confirm_password"} <= browser.page.ids
-        assert await browser.submit(new_password="New-Passw0rd!", confirm_password="Other-Passw0rd!") is None
-        assert browser.page.error == "Passwords do not match."
-        location = await browser.submit(new_password="New-Passw0rd!", confirm_password="New-Passw0rd!")
-        assert location is not None
+        await pages.open(uri)
+        page = await pages.submit(username="ivan", password="Temp-Passw0rd!")
+        assert isinstance(page, LoginPage) and {"new_password", "confirm_password"} <= page.ids
+        page = await pages.submit(new_password="New-Passw0rd!", confirm_password="Other-Passw0rd!")
+        assert isinstance(page, LoginPage) and page.error == "Passwords do not match."
+        location = await pages.submit(new_password="New-Passw0rd!", confirm_password="New-Passw0rd!")
+        assert isinstance(location, str)
         token = await client.fetch_token(
             setup.token_url, authorization_response=location, code_verifier=verifier, state=state
         )
@@ -405,10 +324,10 @@ def authorize_url(setup: Setup, **params: str) -> str:
 
 
 # ----- refresh, revoke, userInfo ---------------------------------------------------------------------------
-async def test_refresh_and_revoke_through_the_endpoints_and_the_api(setup: Setup, browser: Browser) -> None:
+async def test_refresh_and_revoke_through_the_endpoints_and_the_api(setup: Setup, pages: LoginPages) -> None:
     app = setup.confidential
     auth = (app.client_id, app.client_secret or "")
-    location, verifier = await sign_in_code(setup, browser, app)
+    location, verifier = await sign_in_code(setup, pages, app)
     code = query_of(location)["code"]
     tokens = (
         await token_post(
@@ -463,8 +382,8 @@ async def test_refresh_and_revoke_through_the_endpoints_and_the_api(setup: Setup
         await setup.local.call("GetUser", AccessToken=tokens["access_token"])
 
 
-async def test_user_info(setup: Setup, browser: Browser) -> None:
-    location, verifier = await sign_in_code(setup, browser, setup.public)
+async def test_user_info(setup: Setup, pages: LoginPages) -> None:
+    location, verifier = await sign_in_code(setup, pages, setup.public)
     data = {
         "grant_type": "authorization_code",
         "client_id": setup.public.client_id,
@@ -512,14 +431,14 @@ async def test_discovery_lists_the_domain_endpoints(setup: Setup) -> None:
     assert "code_challenge_methods_supported" not in document
 
 
-async def test_implicit_grant_puts_the_tokens_in_the_fragment(setup: Setup, browser: Browser) -> None:
+async def test_implicit_grant_puts_the_tokens_in_the_fragment(setup: Setup, pages: LoginPages) -> None:
     await setup.local.call(
         "UpdateUserPoolClient",
         UserPoolId=setup.pool_id,
         ClientId=setup.public.client_id,
         **{**oauth_client_settings(), "AllowedOAuthFlows": ["code", "implicit"]},
     )
-    location = await browser.go(
+    location = await pages.sign_in(
         authorize_url(
             setup,
             response_type="token",
@@ -528,11 +447,10 @@ async def test_implicit_grant_puts_the_tokens_in_the_fragment(setup: Setup, brow
             state="i",
             scope="openid email",
             nonce="n-1",
-        )
+        ),
+        USER,
+        PASSWORD,
     )
-    if location is None:
-        location = await browser.submit(username=USER, password=PASSWORD)
-    assert location is not None
     fragment = {k: v[0] for k, v in parse_qs(urlsplit(location).fragment).items()}
     assert set(fragment) == {"id_token", "access_token", "token_type", "expires_in", "state"}
     assert (await verify(setup, fragment["id_token"], audience=setup.public.client_id))["nonce"] == "n-1"

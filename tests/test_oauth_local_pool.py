@@ -1,5 +1,5 @@
 """The OAuth client against the local pool's managed login endpoints, over real HTTP on 127.0.0.1: the
-code flow driven like a browser (HTML forms read with ``html.parser``), nonce and audience checks, refresh,
+code flow driven like a browser (:class:`~aiocognito.testing.LoginPages`), nonce and audience checks, refresh,
 revoke, userInfo, logout, discovery, a Session adopting managed-login tokens, every refusal as its typed
 error, and no secret in logs or reprs."""
 
@@ -10,11 +10,9 @@ import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
-from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-import aiohttp
 import pytest
 
 from aiocognito import InvalidToken, TokenSet, TokenVerifier
@@ -31,78 +29,12 @@ from aiocognito.oauth import (
     UnsupportedGrantType,
     discover,
 )
-from aiocognito.testing import LocalUserPool
+from aiocognito.testing import LocalUserPool, LoginPage, LoginPages
 
 DOMAIN = "myapp"
 CALLBACK = "https://app.example/callback"
 SIGNED_OUT = "https://app.example/signed-out"
 USER, PASSWORD = "alice", "Passw0rd!managed"
-
-
-# ----- a browser made of aiohttp and html.parser ---------------------------------------------------------
-
-
-class Forms(HTMLParser):
-    """The forms of a page: action, and the name -> value of each input."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[tuple[str, dict[str, str]]] = []
-        self.error_text: list[str] = []
-        self._in_error = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form":
-            self.forms.append((a.get("action", ""), {}))
-        elif tag == "input" and self.forms and a.get("name"):
-            self.forms[-1][1][a["name"]] = a.get("value", "")
-        self._in_error = a.get("id") == "loginErrorMessage"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_error and data.strip():
-            self.error_text.append(data.strip())
-
-
-def browser() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-
-
-async def follow(http: aiohttp.ClientSession, url: str) -> tuple[str, str | None]:
-    """GET ``url`` and its redirects until the app's callback (returned as ``(url, None)``) or a page
-    (``(page url, html)``)."""
-    for _ in range(10):
-        if url.startswith(CALLBACK) or url.startswith(SIGNED_OUT):
-            return url, None
-        async with http.get(url, allow_redirects=False) as resp:
-            if resp.status in (301, 302, 303):
-                url = urljoin(url, resp.headers["Location"])
-                continue
-            return url, await resp.text()
-    raise AssertionError("too many redirects")
-
-
-async def submit(
-    http: aiohttp.ClientSession, page_url: str, html: str, values: dict[str, str]
-) -> tuple[str, str | None]:
-    """Post the page's form with ``values``; returns where it leads (see :func:`follow`)."""
-    parser = Forms()
-    parser.feed(html)
-    action, fields = parser.forms[0]
-    target = urljoin(page_url, action)
-    async with http.post(target, data={**fields, **values}, allow_redirects=False) as resp:
-        if resp.status in (301, 302, 303):
-            return await follow(http, urljoin(target, resp.headers["Location"]))
-        return target, await resp.text()
-
-
-async def sign_in(http: aiohttp.ClientSession, authorize_url: str) -> str:
-    """Open the authorize URL, sign in on the pool's page, return the callback URL the browser lands on."""
-    page_url, html = await follow(http, authorize_url)
-    assert html is not None and "signInFormUsername" in html
-    landed, page = await submit(http, page_url, html, {"username": USER, "password": PASSWORD})
-    assert page is None, page
-    return landed
 
 
 # ----- the pool ------------------------------------------------------------------------------------------
@@ -153,9 +85,13 @@ async def setup() -> AsyncIterator[Setup]:
 
 
 async def signed_in(s: Setup, login: ManagedLogin, **start: Any) -> tuple[PendingLogin, str]:
+    """A sign-in on the pool's form in a fresh browser: the pending login and the callback URL."""
     pending = login.start(**start)
-    async with browser() as http:
-        return pending, await asyncio.wait_for(sign_in(http, pending.url), 10)
+    async with LoginPages() as pages:
+        callback = await asyncio.wait_for(pages.sign_in(pending.url, USER, PASSWORD), 10)
+        assert pages.page is not None and "signInFormUsername" in pages.page.ids  # the form was filled
+        assert callback.startswith(CALLBACK), callback
+        return pending, callback
 
 
 # ----- the code flow ---------------------------------------------------------------------------------------
@@ -219,18 +155,17 @@ async def test_nonce_and_audience_are_checked(setup: Setup) -> None:
 
 
 async def test_the_sign_in_session_is_reused_until_logout(setup: Setup) -> None:
-    async with setup.login() as login, browser() as http:
-        await login.finish((p := login.start()), await sign_in(http, p.url))
+    async with setup.login() as login, LoginPages() as pages:
+        await login.finish((p := login.start()), await pages.sign_in(p.url, USER, PASSWORD))
         again = login.start()
-        landed, page = await follow(http, again.url)  # signed in: straight back with a code
-        assert page is None and (await login.finish(again, landed)).username == USER
-        landed, page = await follow(http, login.logout_url(logout_uri=SIGNED_OUT))
-        assert landed == SIGNED_OUT and page is None
-        _, page = await follow(http, login.start().url)
-        assert page is not None and "signInFormUsername" in page  # the form again
+        landed = await pages.open(again.url)  # signed in: straight back with a code
+        assert isinstance(landed, str) and (await login.finish(again, landed)).username == USER
+        assert await pages.open(login.logout_url(logout_uri=SIGNED_OUT)) == SIGNED_OUT
+        page = await pages.open(login.start().url)
+        assert isinstance(page, LoginPage) and "signInFormUsername" in page.ids  # the form again
         # The second form of /logout goes back to the sign-in page.
-        _, page = await follow(http, login.logout_url(redirect_uri=CALLBACK, state="st"))
-        assert page is not None and "signInFormUsername" in page
+        page = await pages.open(login.logout_url(redirect_uri=CALLBACK, state="st"))
+        assert isinstance(page, LoginPage) and "signInFormUsername" in page.ids
 
 
 async def test_a_session_adopts_managed_login_tokens_and_refreshes_them(setup: Setup) -> None:
@@ -285,9 +220,9 @@ async def test_code_refusals_are_typed(setup: Setup) -> None:
         with pytest.raises(InvalidGrant):
             await login.finish(pending, callback)
         pending = login.start(scopes=["openid", "orders/read"])
-        async with browser() as http:
-            landed, page = await follow(http, pending.url)  # the refusal comes back on the callback URL
-        assert page is None and "error=invalid_scope" in landed
+        async with LoginPages() as pages:
+            landed = await pages.open(pending.url)  # the refusal comes back on the callback URL
+        assert isinstance(landed, str) and "error=invalid_scope" in landed
         with pytest.raises(InvalidScope) as scope:
             await login.finish(pending, landed)
         assert scope.value.status is None

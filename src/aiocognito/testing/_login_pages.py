@@ -8,11 +8,14 @@ library's HTML parser; it follows redirects within the pool's domain and stops a
 it (the app's callback, a logout URI), which it returns without requesting it.
 
 A page that is not what the next step needs (a refusal shown on the page, an error page) raises
-:class:`LoginPageError` with the page's own message, never with what was typed.
+:class:`LoginPageError` with the page's own message, never with what was typed. Nothing here shows a
+query string, a form value or a cookie in a repr or a message: the callback URL carries the code and
+the state, the challenge pages the ``login_session`` id.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -27,14 +30,16 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_REDIRECTS = 10
 
 
-class LoginPageError(AssertionError):
-    """The pages did not go where a sign-in goes (the message is the page's, or says what was found)."""
+def _where(url: str) -> str:
+    """``url`` without its query and fragment (what a repr or a message may show)."""
+    return url.split("#", 1)[0].split("?", 1)[0]
 
 
 @dataclass
 class LoginPage:
     """A page of the pool's: its address, its first form (``action`` and the fields' current values), the ids
-    of its elements and the error message it shows (``loginErrorMessage`` or ``errorCode``), if any."""
+    of its elements, the error message it shows (``loginErrorMessage``, or ``errorCode`` on the error
+    page; the ``error`` of a JSON answer such as an unknown domain's 404) and its visible text."""
 
     url: str
     status: int
@@ -42,6 +47,23 @@ class LoginPage:
     fields: dict[str, str] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
     error: str = ""
+    text: str = ""
+
+    def __repr__(self) -> str:
+        # the query is the authorize request (state, nonce); the fields hold login_session
+        return (
+            f"LoginPage(url={_where(self.url)!r}, status={self.status}, fields={sorted(self.fields)}, "
+            f"error={self.error!r})"
+        )
+
+
+class LoginPageError(AssertionError):
+    """The pages did not go where a sign-in goes: the message is the page's own error message, or says
+    what was found instead; :attr:`page` is that page (None when there was none)."""
+
+    def __init__(self, message: str, page: LoginPage | None = None) -> None:
+        super().__init__(message)
+        self.page = page
 
 
 class _Reader(HTMLParser):
@@ -50,12 +72,16 @@ class _Reader(HTMLParser):
         self.page = page
         self._forms = 0
         self._in_error = False
+        self._in_body = False
+        self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
         if "id" in a:
             self.page.ids.add(a["id"])
-        if tag == "form":
+        if tag == "body":
+            self._in_body = True
+        elif tag == "form":
             self._forms += 1
             if self._forms == 1:
                 self.page.action = a.get("action", "")
@@ -67,17 +93,35 @@ class _Reader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_error:
             self.page.error += data
+        if self._in_body:
+            self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
         self._in_error = False
 
+    def close(self) -> None:
+        super().close()
+        self.page.error = " ".join(self.page.error.split())
+        self.page.text = " ".join(" ".join(self._text).split())
+
 
 def read_page(url: str, status: int, html: str) -> LoginPage:
-    """The form, ids and error message of a page (pure)."""
+    """The form, ids, error message and text of a page (pure)."""
     page = LoginPage(url, status)
-    _Reader(page).feed(html)
-    page.error = " ".join(page.error.split())
+    reader = _Reader(page)
+    reader.feed(html)
+    reader.close()
     return page
+
+
+def read_json_answer(url: str, status: int, body: str) -> LoginPage:
+    """A JSON answer where a page was expected (an unknown domain's 404): its ``error`` as the page's."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    return LoginPage(url, status, error=error if isinstance(error, str) else "")
 
 
 def _domain_base(url: str) -> str:
@@ -97,8 +141,9 @@ class LoginPages:
             cookies of an IP address (``http://127.0.0.1``), closed by :meth:`aclose`.
         timeout: seconds for each request.
 
-    After each step, :attr:`page` is the page shown and :attr:`left` the URL that took the browser out of
-    the domain (None while it is on it).
+    After each step, :attr:`page` is the last page shown since the last :meth:`open` (None when that went
+    straight out of the domain, e.g. a signed-in browser sent back to the app) and :attr:`left` the URL
+    that took the browser out of the domain (None while it is on it).
     """
 
     def __init__(self, http: aiohttp.ClientSession | None = None, *, timeout: float = 10.0) -> None:
@@ -110,19 +155,21 @@ class LoginPages:
         self._base = ""
 
     def __repr__(self) -> str:
-        where = self.left or (self.page.url.split("?", 1)[0] if self.page else None)
-        return f"<LoginPages at {where!r}>"
+        where = self.left or (self.page.url if self.page else None)
+        return f"<LoginPages at {_where(where) if where else None!r}>"
 
     @property
     def http(self) -> aiohttp.ClientSession:
+        """The session the pages are requested with (its cookie jar is the browser's)."""
         if self._http is None:
             self._http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         return self._http
 
     async def aclose(self) -> None:
+        """Close the session if it is this object's own (idempotent)."""
         if self._own and self._http is not None:
             await self._http.close()
-        self._http = None
+            self._http = None
 
     async def __aenter__(self) -> LoginPages:
         return self
@@ -137,6 +184,7 @@ class LoginPages:
         """GET ``url`` (an authorize or logout URL of the domain) and follow the domain's redirects: the page
         shown, or the URL that leaves the domain."""
         self._base = _domain_base(url)
+        self.page = None
         return await self._follow("GET", url, None)
 
     async def submit(self, **values: str) -> LoginPage | str:
@@ -144,7 +192,7 @@ class LoginPages:
         the domain (the app's callback)."""
         page = self.page
         if page is None or page.action is None:
-            raise LoginPageError(f"no form to submit on {page.url if page else 'no page'}")
+            raise LoginPageError(f"no form to submit on {_where(page.url) if page else 'no page'}", page)
         return await self._follow("POST", urljoin(page.url, page.action), {**page.fields, **values})
 
     async def sign_in(
@@ -159,7 +207,8 @@ class LoginPages:
         attributes: Mapping[str, str] | None = None,
     ) -> str:
         """Sign in from ``authorize_url`` to the app's callback; returns the callback URL with its ``code``
-        and ``state``.
+        and ``state`` (or the ``error`` the authorize endpoint sent back). A browser already signed in
+        (the pool's session cookie) goes straight back, without the form.
 
         Args:
             code: the MFA code (SMS, email or TOTP), or a function called when the code page is shown
@@ -174,11 +223,11 @@ class LoginPages:
         step = await self.open(authorize_url)
         if isinstance(step, LoginPage) and "signInFormUsername" in step.ids:
             step = await self.submit(username=username, password=password)
-        for _ in range(5):  # at most: choose a factor, a code, a new password, then the callback
+        for _ in range(5):  # at most: a new password, a factor, a code, then the callback
             if isinstance(step, str):
                 return step
             if step.error:
-                raise LoginPageError(f"the page says: {step.error}")
+                raise LoginPageError(step.error, step)
             if "mfa_type" in step.fields and mfa_type is not None:
                 step = await self.submit(mfa_type=mfa_type)
             elif "code" in step.ids and code is not None:
@@ -187,8 +236,8 @@ class LoginPages:
                 answers = {f"userAttributes.{k}": v for k, v in (attributes or {}).items()}
                 step = await self.submit(new_password=new_password, confirm_password=new_password, **answers)
             else:
-                raise LoginPageError(f"nothing to answer the page {step.url.split('?', 1)[0]} with")
-        raise LoginPageError("the sign-in did not end")
+                raise LoginPageError(f"nothing to answer the page {_where(step.url)} with", step)
+        raise LoginPageError("the sign-in did not end", self.page)
 
     # ----- transport --------------------------------------------------------------------------------------
     async def _follow(self, method: str, url: str, data: dict[str, str] | None) -> LoginPage | str:
@@ -205,7 +254,8 @@ class LoginPages:
                         return target
                     method, url, data = "GET", target, None
                     continue
-                html = await response.text()
-            self.page = read_page(str(response.url), response.status, html)
+                body = await response.text()
+                read = read_json_answer if response.content_type == "application/json" else read_page
+                self.page = read(str(response.url), response.status, body)
             return self.page
-        raise LoginPageError(f"more than {_MAX_REDIRECTS} redirects from {url.split('?', 1)[0]}")
+        raise LoginPageError(f"more than {_MAX_REDIRECTS} redirects from {_where(url)}", self.page)
