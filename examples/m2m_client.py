@@ -12,7 +12,9 @@ client id and the scope; the aiohttp and FastAPI integrations do it in one line:
 requests share one token request, and it is renewed a minute before it expires. A 401 from the API (the
 token revoked, keys rotated) drops it and retries once with a new one.
 
-It prints one line per request (the status, never the token) and exits 1 if any request failed.
+It prints one line per request (the status and the start of the API's answer, never the token) and exits 1
+if any request failed (no token, the API unreachable, or not a 2xx answer: a 403 when the token lacks the
+scope the API requires), 2 when a variable is missing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections.abc import Mapping, Sequence
 
 import aiohttp
 
-from aiocognito.oauth import ClientCredentials, OAuthError
+from aiocognito import CognitoError
+from aiocognito.oauth import ClientCredentials
 
 __all__ = ["call_api", "main"]
 
@@ -68,13 +71,13 @@ async def run(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             async with gate:
                 try:
                     status, body = await call_api(source, http, args.url, scopes)
-                except OAuthError as error:  # the token endpoint refused: wrong secret, scope not allowed...
-                    print(f"request {number}: no token: {error}")
+                except CognitoError as error:  # no token: wrong secret, scope not allowed, domain unreachable
+                    print(f"request {number}: no token: {type(error).__name__}: {error}")
                     return False
-                except aiohttp.ClientError as error:
+                except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # the API did not answer
                     print(f"request {number}: {type(error).__name__}")
                     return False
-            print(f"request {number}: {status} {body[:200]}")
+            print(f"request {number}: {status} {' '.join(body[:200].split())}")  # one line
             return 200 <= status < 300
 
         results = await asyncio.gather(*(one(n) for n in range(1, args.requests + 1)))

@@ -1,9 +1,11 @@
-"""The ``aiocognito`` command: sign in; create pools, app clients, groups and users; list, export, import and
-delete users; add users to groups; serve a local user pool (seeded from a JSON file) and run the demo.
+"""The ``aiocognito`` command: sign in (with the API, or through managed login in the browser); get a
+machine-to-machine token; create pools, app clients, groups and users; list, export, import and delete users;
+add users to groups; serve a local user pool (seeded from a JSON file) and run the demo.
 
 The commands that call Cognito take ``--endpoint-url`` (default: the AWS SDKs' variables
 ``AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`` / ``AWS_ENDPOINT_URL``), ``--region``, ``--profile`` and
-``--debug``; ``local`` and ``demo`` take only what applies to them. The listing commands take ``--output
+``--debug``; ``local`` and ``demo`` take only what applies to them, and ``login`` and ``token`` (which talk
+to the user pool domain, not the API) its ``--domain``. The listing commands take ``--output
 json|table|csv``, the create commands ``--output text|json`` (text: the new ids on one line). Errors print
 one line (``aiocognito: error: ...``) and exit non-zero; ``--debug`` shows the traceback and aiocognito's
 debug log instead.
@@ -17,6 +19,8 @@ Where things live (each module imports only the ones listed after it; none impor
 
 * ``_main``: the argument parser (every subcommand's options), :func:`main`, errors to one line and exit codes.
 * ``signin``: ``sign-in [USERNAME]`` and answering its challenges from the terminal.
+* ``oauth``: ``login`` (managed login over a loopback redirect) and ``token`` (client_credentials); it
+  declares its own options.
 * ``pools``: ``pools create|list``, ``clients create|list`` and ``users create`` (make things, print ids).
 * ``users``: ``users list``, ``export``, ``import`` (resumable) and ``delete``.
 * ``groups``: ``groups create`` and ``groups add-users``.
@@ -27,8 +31,8 @@ Where things live (each module imports only the ones listed after it; none impor
   the Redis client of ``--redis`` and the wait for a Redis job's workers.
 * ``_common``: exit codes, :class:`CliError`, prompts, JSON output, the endpoint, building the client.
 
-The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk`, :mod:`aiocognito.redis` and
-:mod:`aiocognito.testing` are imported inside the handlers that use them, never at module level.
+The CLI must start fast: the client, the sign-in machinery, :mod:`aiocognito.bulk`, :mod:`aiocognito.redis`,
+:mod:`aiocognito.oauth` and :mod:`aiocognito.testing` are imported inside the handlers that use them, never at module level.
 """
 
 from __future__ import annotations

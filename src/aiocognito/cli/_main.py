@@ -149,7 +149,7 @@ are the defaults, or examples:
                          "attributes": {"email": "alice@example.com"}, "groups": ["admins"]}]}]}
 Errors name the entry (seed.json: pools[0].users[1].groups[0]: ...). With --seed-output, the ids:
   {"version": 1, "endpoint_url": ..., "region": ..., "pools": {"main": {"id": ...,
-   "domain": "my-login", "resource_servers": ["orders"],
+   "domain": "my-login", "domain_url": ..., "resource_servers": ["orders"],
    "clients": {"web": {"id": ..., "secret": null}}, "groups": ["admins"],
    "users": {"alice": {"username": "alice", "status": "CONFIRMED"}}}}}
 """

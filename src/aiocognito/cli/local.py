@@ -4,8 +4,12 @@ journey against one).
 ``local`` checks the seed file before anything starts, starts the pool, creates what the seed describes,
 writes the ids (``--seed-output``), then prints a banner: where the pool listens, the region and credentials
 to use (any are accepted), the variables that point the CLI and the AWS SDKs at it, and what was seeded (ids,
-domains, resource servers, identity providers). It serves until Ctrl-C or SIGTERM, then stops cleanly (exit
-code 0); its data lives in memory only.
+domains with the URL their managed login is served on, resource servers, identity providers). It serves until
+Ctrl-C or SIGTERM, then stops cleanly (exit code 0); its data lives in memory only.
+
+A seeded domain's URL (``LocalUserPool.domain_url``) is what ``https://<domain>`` is on Cognito: give it to
+``aiocognito login --domain`` and ``aiocognito token --domain``, or to :mod:`aiocognito.oauth`. The seed
+output has it as ``"domain_url"`` beside ``"domain"`` (null without a domain).
 
 ``--triggers module:object`` (or ``path/to/file.py:object``; without ``:object`` the module itself) runs
 the user's Lambda trigger functions in the pool (see :mod:`aiocognito.testing._triggers`): the object is a
@@ -26,6 +30,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +50,12 @@ def banner(
     seeded: SeedResult | None = None,
     ids_file: str | None = None,
     triggers: tuple[str, list[str]] | None = None,
+    domain_url: Callable[[str], str] | None = None,
 ) -> str:
     """What ``aiocognito local`` prints once the pool is ready (its last line starts with ``Ready``).
 
-    ``triggers``: where the Lambda trigger functions came from, and their names.
+    ``triggers``: where the Lambda trigger functions came from, and their names. ``domain_url``: the URL a
+    domain's managed login is served on (``LocalUserPool.domain_url``), shown under each seeded domain.
     """
     key, secret = BANNER_CREDENTIALS
     lines = [
@@ -72,6 +79,8 @@ def banner(
             lines.append(f"  pool {pool.name!r}: {pool.user_pool_id}")
             if pool.domain:
                 lines.append(f"    domain: {pool.domain}")
+                if domain_url is not None:
+                    lines.append(f"    managed login: {domain_url(pool.domain)}")
             if pool.resource_servers:
                 lines.append(f"    resource servers: {', '.join(pool.resource_servers)}")
             if pool.identity_providers:
@@ -91,6 +100,22 @@ def banner(
         lines += ["", f"Lambda triggers from {source}: {', '.join(names) or 'none'}"]
     lines += ["", "Ready: the data lives in memory and is gone when the pool stops."]
     return "\n".join(lines)
+
+
+def seed_output(
+    seeded: SeedResult, *, endpoint_url: str, region: str, domain_url: Callable[[str], str]
+) -> dict[str, Any]:
+    """What ``--seed-output`` writes: :meth:`SeedResult.to_json`, with each pool's ``"domain_url"`` (the
+    URL its domain's managed login is served on, null without a domain) right after its ``"domain"``."""
+    ids = seeded.to_json(endpoint_url=endpoint_url, region=region)
+    for name, pool in ids["pools"].items():
+        with_url: dict[str, Any] = {}
+        for key, value in pool.items():
+            with_url[key] = value
+            if key == "domain":
+                with_url["domain_url"] = None if value is None else domain_url(value)
+        ids["pools"][name] = with_url
+    return ids
 
 
 def _write_json(path: str, value: object) -> None:
@@ -192,10 +217,12 @@ async def cmd_local(args: argparse.Namespace) -> int:
             except SeedError as exc:
                 raise CliError(str(exc)) from None
             if args.seed_output:
-                _write_json(
-                    args.seed_output, seeded.to_json(endpoint_url=local.endpoint_url, region=local.region)
+                ids = seed_output(
+                    seeded, endpoint_url=local.endpoint_url, region=local.region, domain_url=local.domain_url
                 )
-        print(banner(local.endpoint_url, local.region, seeded, args.seed_output, shown), flush=True)
+                _write_json(args.seed_output, ids)
+        text = banner(local.endpoint_url, local.region, seeded, args.seed_output, shown, local.domain_url)
+        print(text, flush=True)
         await _until_stopped()
     finally:
         await local.close()

@@ -1,10 +1,14 @@
 """``aiocognito login`` (managed login from a terminal) and ``aiocognito token`` (a machine-to-machine token).
 
 ``login`` runs the authorization code flow with PKCE as ``aws sso login`` and ``gcloud auth login`` do: it
-listens on the loopback address for the redirect, opens the browser on the authorize URL (or prints it),
-and when the browser comes back with the code, exchanges it and prints the tokens as JSON. Cognito matches
-callback URLs exactly, port included: register the ``--redirect-uri`` (default
-``http://localhost:8976/callback``) on the app client.
+listens on the loopback address for the redirect, prints the authorize URL on standard error ("Sign in at:")
+and opens the browser on it (unless ``--no-browser``), and when the browser comes back with the code,
+exchanges it and prints the tokens as JSON on standard output. The page the browser lands on says how the
+exchange ended (it is answered once the exchange is over). The first request on the callback path ends the
+wait: a callback with an error (``access_denied``), or with a ``state`` that is not this login's, is a
+one-line error (exit 1), and so is ``--timeout`` passing without one. Cognito matches callback URLs
+exactly, port included: register the ``--redirect-uri`` (default ``http://localhost:8976/callback``) on the
+app client; a ``localhost`` URI is served on 127.0.0.1 (and on ::1 when the machine has it).
 
 ``token`` asks the domain's token endpoint for a ``client_credentials`` token with the app client's secret
 (``--client-secret`` or ``$AIOCOGNITO_CLIENT_SECRET``) and prints the access token.
@@ -19,11 +23,12 @@ import os
 import sys
 import urllib.parse
 import webbrowser
-from typing import Any
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any
 
 from ._common import EXIT_OK, CliError
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 __all__ = ["DEFAULT_REDIRECT_URI", "add_commands", "cmd_login", "cmd_token"]
 
@@ -32,6 +37,8 @@ _DONE_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>aiocognito login</title>"
     "<p id=status>{text}</p></html>"
 )
+#: Seconds the callback page waits for the code exchange (and the server, at the end, for that page).
+_PAGE_WAIT = 15.0
 
 
 def add_commands(commands: Any, parent: argparse.ArgumentParser) -> None:
@@ -107,41 +114,66 @@ def _secret(args: argparse.Namespace) -> str | None:
     return args.client_secret or os.environ.get("AIOCOGNITO_CLIENT_SECRET") or None
 
 
-def _loopback(redirect_uri: str) -> tuple[str, int, str]:
-    """(host to bind, port, path) of a loopback redirect URI; CliError for any other."""
-    parts = urllib.parse.urlsplit(redirect_uri)
-    if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1") or parts.port is None:
-        raise CliError("--redirect-uri must be http://localhost:PORT/... or http://127.0.0.1:PORT/...")
-    return "127.0.0.1", parts.port, parts.path or "/"
+def _loopback(redirect_uri: str) -> tuple[tuple[str, ...], int, str]:
+    """(addresses to listen on, port, path) of a loopback redirect URI; CliError for any other.
+
+    The port must be given and not 0: Cognito compares the whole callback URL with the registered ones, so
+    the browser comes back to exactly this port. ``localhost`` is served on both loopback addresses
+    (a browser may try ::1 first).
+    """
+    usage = "--redirect-uri must be http://localhost:PORT/... or http://127.0.0.1:PORT/..."
+    try:
+        parts = urllib.parse.urlsplit(redirect_uri)
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        raise CliError(usage) from None
+    if parts.scheme != "http" or parts.hostname not in ("localhost", "127.0.0.1") or not port:
+        raise CliError(usage)
+    hosts = ("127.0.0.1", "::1") if parts.hostname == "localhost" else ("127.0.0.1",)
+    return hosts, port, parts.path or "/"
+
+
+async def _listen(runner: web.AppRunner, hosts: tuple[str, ...], port: int) -> None:
+    """Listen on ``port`` of the first address (required) and of the others (where the machine has them)."""
+    from aiohttp import web
+
+    for number, host in enumerate(hosts):
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            if number == 0:
+                raise CliError(
+                    f"cannot listen on {host}:{port} ({exc.strerror or exc}): pick another --redirect-uri"
+                ) from None
 
 
 async def cmd_login(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
     from ..oauth import ManagedLogin
 
-    host, port, path = _loopback(args.redirect_uri)
-    arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    hosts, port, path = _loopback(args.redirect_uri)
+    loop = asyncio.get_running_loop()
+    arrived: asyncio.Future[str] = loop.create_future()  # the callback URL
+    outcome: asyncio.Future[str] = loop.create_future()  # what the browser's page says about the exchange
 
     async def callback(request: web.Request) -> web.Response:
-        if not arrived.done():
+        if arrived.done():
+            text = "This sign-in has already come back: see the terminal."
+        else:
             arrived.set_result(str(request.url))
-        text = (
-            "Signed in: you can close this tab."
-            if "code" in request.query
-            else "Sign-in ended: see the terminal."
-        )
+            try:
+                text = await asyncio.wait_for(asyncio.shield(outcome), _PAGE_WAIT)
+            except asyncio.TimeoutError:
+                text = "Sign-in still in progress: see the terminal."
         return web.Response(text=_DONE_PAGE.format(text=text), content_type="text/html")
 
     app = web.Application()
     app.router.add_get(path, callback)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=_PAGE_WAIT)
     await runner.setup()
     try:
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as exc:
-            raise CliError(
-                f"cannot listen on {host}:{port} ({exc.strerror}): pick another --redirect-uri"
-            ) from None
+        await _listen(runner, hosts, port)
         scopes = tuple(args.scope) if args.scope else ("openid", "email", "profile")
         async with ManagedLogin(
             args.domain,
@@ -159,9 +191,14 @@ async def cmd_login(args: argparse.Namespace) -> int:
                 callback_url = await asyncio.wait_for(arrived, args.timeout)
             except asyncio.TimeoutError:
                 raise CliError(f"no sign-in came back within {args.timeout:g} seconds") from None
-            tokens = await login.finish(pending, callback_url)
+            try:
+                tokens = await login.finish(pending, callback_url)
+            except BaseException:
+                outcome.set_result("Sign-in failed: see the terminal.")
+                raise
+            outcome.set_result("Signed in: you can close this tab.")
     finally:
-        await runner.cleanup()
+        await runner.cleanup()  # after the callback's page is answered (it waits for the outcome)
     result = {
         "IdToken": tokens.id_token,
         "AccessToken": tokens.access_token,
