@@ -15,7 +15,7 @@ lists and deletes passkeys). Errors follow ``aiocognito.web.http_errors``.
 "Sign in with Cognito" through managed login, with AIOCOGNITO_DOMAIN_URL (the user pool domain) and
 AIOCOGNITO_PUBLIC_URL (where browsers reach this app; default http://127.0.0.1:8000): ``GET /login``
 redirects to the domain's sign-in page (PKCE, state and nonce; the pending login waits in the challenge
-store, one use), ``GET /auth/callback`` exchanges the code and keeps the tokens server-side behind an
+store, one use, for AIOCOGNITO_CHALLENGE_TTL seconds: raise it toward 900 if users take longer to sign in), ``GET /auth/callback`` exchanges the code and keeps the tokens server-side behind an
 HttpOnly session cookie, ``GET /account`` shows who is signed in (refreshing the tokens when due), and
 ``GET /logout`` revokes the refresh token and goes through the domain's ``/logout``. The app client needs
 the ``code`` OAuth flow, ``<public url>/auth/callback`` among its callback URLs and
