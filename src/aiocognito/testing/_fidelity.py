@@ -21,9 +21,18 @@ Pure: no I/O beyond importing (a pool is constructed, never started).
 from __future__ import annotations
 
 from . import _api
+from ._managed_login._fidelity import ENDPOINTS
 from ._pool import LocalUserPool
 
-__all__ = ["fidelity", "table_markdown", "document_markdown", "FULL", "STORED_PREFIX", "DOCUMENT_PATH"]
+__all__ = [
+    "fidelity",
+    "table_markdown",
+    "domain_markdown",
+    "document_markdown",
+    "FULL",
+    "STORED_PREFIX",
+    "DOCUMENT_PATH",
+]
 
 FULL = "full"
 STORED_PREFIX = "stored: "
@@ -89,6 +98,23 @@ def table_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+_DOMAIN_INTRO = """
+## Managed login: the user pool domain
+
+`LocalUserPool.domain_url(domain)` serves what Cognito serves on a user pool domain
+(`https://<prefix>.auth.<region>.amazoncognito.com`):
+
+"""
+
+
+def domain_markdown() -> str:
+    """The managed login endpoints and their fidelity, in Markdown."""
+    lines = ["| Endpoint | Fidelity |", "| --- | --- |"]
+    lines += [f"| {_cell(name)} | {_cell(value)} |" for name, value in ENDPOINTS.items()]
+    return _DOMAIN_INTRO + "\n".join(lines) + "\n"
+
+
 def document_markdown() -> str:
-    """The whole of ``docs/local-pool-fidelity.md``: what the fidelities mean, then the table."""
-    return _INTRO + table_markdown()
+    """The whole of ``docs/local-pool-fidelity.md``: what the fidelities mean, the table of operations, then
+    the managed login endpoints."""
+    return _INTRO + table_markdown() + domain_markdown()

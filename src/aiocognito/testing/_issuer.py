@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +187,11 @@ class TokenIssuer:
             if name in _NOT_IN_ID_TOKEN or (readable and name not in readable):
                 continue
             id_claims[name] = value.lower() == "true" if name in _BOOLEAN_ATTRIBUTES else value
+        if isinstance(id_claims.get("identities"), str):  # a JSON list, as Cognito's ID tokens carry it
+            try:
+                id_claims["identities"] = json.loads(id_claims["identities"])
+            except ValueError:
+                pass
         if groups:
             id_claims["cognito:groups"] = groups
         roles = [g.role_arn for g in map(pool.groups.get, groups) if g is not None and g.role_arn]

@@ -39,7 +39,9 @@ def _where(url: str) -> str:
 class LoginPage:
     """A page of the pool's: its address, its first form (``action`` and the fields' current values), the ids
     of its elements, the error message it shows (``loginErrorMessage``, or ``errorCode`` on the error
-    page; the ``error`` of a JSON answer such as an unknown domain's 404) and its visible text."""
+    page; the ``error`` of a JSON answer such as an unknown domain's 404), its visible text, the text of
+    the MFA set-up page's ``totpSecret`` and ``totpUri`` elements (``shown``) and the ``href`` of each
+    link with an id (``links``: the identity provider buttons)."""
 
     url: str
     status: int
@@ -48,6 +50,8 @@ class LoginPage:
     ids: set[str] = field(default_factory=set)
     error: str = ""
     text: str = ""
+    shown: dict[str, str] = field(default_factory=dict)
+    links: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         # the query is the authorize request (state, nonce); the fields hold login_session
@@ -66,12 +70,16 @@ class LoginPageError(AssertionError):
         self.page = page
 
 
+_SHOWN = ("totpSecret", "totpUri")
+
+
 class _Reader(HTMLParser):
     def __init__(self, page: LoginPage) -> None:
         super().__init__()
         self.page = page
         self._forms = 0
         self._in_error = False
+        self._shown: str | None = None
         self._in_body = False
         self._text: list[str] = []
 
@@ -79,6 +87,9 @@ class _Reader(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if "id" in a:
             self.page.ids.add(a["id"])
+            if tag == "a" and a.get("href"):
+                self.page.links[a["id"]] = a["href"]
+        self._shown = a.get("id") if a.get("id") in _SHOWN else None
         if tag == "body":
             self._in_body = True
         elif tag == "form":
@@ -93,11 +104,14 @@ class _Reader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_error:
             self.page.error += data
+        if self._shown:
+            self.page.shown[self._shown] = self.page.shown.get(self._shown, "") + data
         if self._in_body:
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
         self._in_error = False
+        self._shown = None
 
     def close(self) -> None:
         super().close()
@@ -205,6 +219,7 @@ class LoginPages:
         mfa_type: str | None = None,
         new_password: str | None = None,
         attributes: Mapping[str, str] | None = None,
+        totp_setup: Callable[[str], str] | None = None,
     ) -> str:
         """Sign in from ``authorize_url`` to the app's callback; returns the callback URL with its ``code``
         and ``state`` (or the ``error`` the authorize endpoint sent back). A browser already signed in
@@ -216,6 +231,8 @@ class LoginPages:
             mfa_type: the factor to choose when the pool asks (``SOFTWARE_TOKEN_MFA``, ``SMS_MFA``, ...).
             new_password, attributes: the answers to NEW_PASSWORD_REQUIRED (attributes by name, without
                 ``userAttributes.``).
+            totp_setup: when the pool makes the user set up an authenticator app (MFA_SETUP): given the
+                secret the page shows, returns a code (``lambda secret: pyotp.TOTP(secret).now()``).
 
         Raises:
             LoginPageError: a page the answers do not get past (a wrong password: the page's message).
@@ -228,7 +245,9 @@ class LoginPages:
                 return step
             if step.error:
                 raise LoginPageError(step.error, step)
-            if "mfa_type" in step.fields and mfa_type is not None:
+            if "totpSecret" in step.ids and totp_setup is not None:
+                step = await self.submit(code=totp_setup(step.shown.get("totpSecret", "").strip()))
+            elif "mfa_type" in step.fields and mfa_type is not None:
                 step = await self.submit(mfa_type=mfa_type)
             elif "code" in step.ids and code is not None:
                 step = await self.submit(code=code() if callable(code) else code)
@@ -238,6 +257,38 @@ class LoginPages:
             else:
                 raise LoginPageError(f"nothing to answer the page {_where(step.url)} with", step)
         raise LoginPageError("the sign-in did not end", self.page)
+
+    async def federated_sign_in(
+        self,
+        authorize_url: str,
+        subject: str,
+        attributes: Mapping[str, str] | None = None,
+        *,
+        provider: str | None = None,
+    ) -> str:
+        """Sign in through an identity provider's stand-in page; returns the callback URL (with ``code`` and
+        ``state``, or the ``error`` the pool sent back).
+
+        ``authorize_url`` names the provider (``identity_provider`` or ``idp_identifier``), or ``provider``
+        is the button to follow on the sign-in page. ``subject`` is what the provider identifies the user
+        by (an OIDC or social ``sub``, a SAML NameID) and ``attributes`` its claims, by the provider's names.
+
+        Raises:
+            LoginPageError: a page refused (its message), or no stand-in page was reached.
+        """
+        step = await self.open(authorize_url)
+        if provider is not None and isinstance(step, LoginPage):
+            link = step.links.get(f"idpButton_{provider}")
+            if link is None:
+                raise LoginPageError(f"no button for {provider} on {_where(step.url)}", step)
+            step = await self._follow("GET", urljoin(step.url, link), None)
+        if isinstance(step, LoginPage) and "idpSubject" in step.ids and not step.error:
+            step = await self.submit(subject=subject, attributes=json.dumps(dict(attributes or {})))
+        if isinstance(step, LoginPage) and "samlResponseForm" in step.ids and not step.error:
+            step = await self.submit()  # the SAML response, posted as a browser's script would
+        if isinstance(step, str):
+            return step
+        raise LoginPageError(step.error or f"not a provider's page: {_where(step.url)}", step)
 
     # ----- transport --------------------------------------------------------------------------------------
     async def _follow(self, method: str, url: str, data: dict[str, str] | None) -> LoginPage | str:

@@ -22,6 +22,7 @@ _AREAS = (
     "users",
     "groups",
     "federation",
+    "resource_servers",
     "domains",
     "import_jobs",
     "settings",

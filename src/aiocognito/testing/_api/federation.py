@@ -1,8 +1,8 @@
-"""Federation: identity providers, resource servers, linked provider identities, the SAML signing certificate.
+"""Federation: identity providers, linked provider identities, the SAML signing certificate.
 
 Create/Describe/Update/Delete/ListIdentityProviders, GetIdentityProviderByIdentifier,
-Create/Describe/Update/Delete/ListResourceServers, AdminLinkProviderForUser, AdminDisableProviderForUser and
-GetSigningCertificate, as Cognito does them:
+AdminLinkProviderForUser, AdminDisableProviderForUser and GetSigningCertificate, as Cognito does them
+(resource servers: ``resource_servers``):
 
 * a provider's ProviderDetails must hold what its type needs (``client_id``, ``client_secret`` and
   ``authorize_scopes`` for Google, Facebook and Login with Amazon; ``team_id``, ``key_id`` and
@@ -15,8 +15,6 @@ GetSigningCertificate, as Cognito does them:
   and so are IdpIdentifiers; AttributeMapping names attributes the pool has; only OIDC takes AcrMapping;
   UpdateIdentityProvider replaces what it is given; deleting a provider takes it out of the app clients'
   SupportedIdentityProviders;
-* resource servers: identifiers unique, at most 25 per pool, scope names unique; an update replaces the
-  name and the scopes (scopes left out are gone);
 * AdminLinkProviderForUser adds the source identity to the destination user's ``identities`` attribute (as
   AdminGetUser shows it) - never a native source, never an identity already linked or already signed up,
   at most five per user; AdminDisableProviderForUser removes such a link, deletes the federated user of
@@ -26,7 +24,9 @@ GetSigningCertificate, as Cognito does them:
   made on first use and the same ever after.
 
 Stored, not reproduced: SAML metadata behind a ``MetadataURL`` and OIDC endpoint discovery at
-``oidc_issuer`` need the network; such details are kept as given.
+``oidc_issuer`` need the network; such details are kept as given. The sign-in through a provider is the
+managed login's (``_managed_login._federation``), where a page of the local pool stands in for the
+provider: nothing reaches a real provider and no token or assertion of theirs is checked.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from .._records import User, UserPool
 from .._users import delete_user
 from ._base import Context, Route, page
 
-__all__ = ["ROUTES", "FIDELITY", "self_signed_certificate"]
+__all__ = ["ROUTES", "FIDELITY", "self_signed_certificate", "federated_username"]
 
 _SOCIAL = frozenset({"Google", "Facebook", "LoginWithAmazon", "SignInWithApple"})
 _NEEDS: dict[str, tuple[str, ...]] = {
@@ -93,7 +93,6 @@ _SAML_FLAGS = ("IDPInit", "IDPSignout", "EncryptedResponses")
 _MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 _REDIRECT_BINDING = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 _MAX_PROVIDERS = 300
-_MAX_SERVERS = 25
 _MAX_LINKS = 5
 _SUBJECT = "Cognito_Subject"
 _LINKS = "linked_identities"  # pool.features key: [{"provider", "attribute", "value", "sub"}]
@@ -354,71 +353,6 @@ def get_identity_provider_by_identifier(ctx: Context, params: Mapping[str, Any])
     raise errors.ResourceNotFoundException(f"Identity provider with identifier {wanted} does not exist.")
 
 
-# ===== resource servers ===================================================================================
-def _scopes(params: Mapping[str, Any]) -> list[dict[str, str]]:
-    scopes = [
-        {"ScopeName": str(s["ScopeName"]), "ScopeDescription": str(s["ScopeDescription"])}
-        for s in params.get("Scopes") or []
-    ]
-    names = [s["ScopeName"] for s in scopes]
-    duplicate = next((n for i, n in enumerate(names) if n in names[:i]), None)
-    if duplicate is not None:
-        raise errors.InvalidParameterException(f"Duplicate scope name {duplicate} in the resource server.")
-    return scopes
-
-
-def _server(ctx: Context, params: Mapping[str, Any]) -> tuple[UserPool, dict[str, Any]]:
-    pool = ctx.lookups.pool(params["UserPoolId"])
-    server = pool.resource_servers.get(str(params["Identifier"]))
-    if server is None:
-        raise errors.ResourceNotFoundException(
-            f"Resource server {params['Identifier']} does not exist in user pool {pool.id}."
-        )
-    return pool, server
-
-
-def create_resource_server(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    pool = ctx.lookups.pool(params["UserPoolId"])
-    identifier = str(params["Identifier"])
-    if identifier in pool.resource_servers:
-        raise errors.InvalidParameterException(f"{identifier} already exists in user pool {pool.id}.")
-    if len(pool.resource_servers) >= _MAX_SERVERS:
-        raise errors.LimitExceededException(f"A user pool can have at most {_MAX_SERVERS} resource servers.")
-    server = {
-        "UserPoolId": pool.id,
-        "Identifier": identifier,
-        "Name": str(params["Name"]),
-        "Scopes": _scopes(params),
-    }
-    pool.resource_servers[identifier] = server
-    return {"ResourceServer": copy.deepcopy(server)}
-
-
-def describe_resource_server(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    return {"ResourceServer": copy.deepcopy(_server(ctx, params)[1])}
-
-
-def update_resource_server(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    _pool, server = _server(ctx, params)
-    server["Name"] = str(params["Name"])
-    server["Scopes"] = _scopes(params)
-    return {"ResourceServer": copy.deepcopy(server)}
-
-
-def delete_resource_server(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    pool, server = _server(ctx, params)
-    del pool.resource_servers[server["Identifier"]]
-    return {}
-
-
-def list_resource_servers(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
-    pool = ctx.lookups.pool(params["UserPoolId"])
-    chunk, token = page(
-        list(pool.resource_servers.values()), params, key=lambda s: s["Identifier"], default=50
-    )
-    return {"ResourceServers": copy.deepcopy(chunk), **({"NextToken": token} if token else {})}
-
-
 # ===== linked identities ==================================================================================
 def _identities(user: User) -> list[dict[str, Any]]:
     try:
@@ -478,6 +412,13 @@ def _issuer(record: Mapping[str, Any]) -> str | None:
     return details.get("oidc_issuer") if record["ProviderType"] == "OIDC" else None
 
 
+def federated_username(record: Mapping[str, Any], subject: str) -> str:
+    """``<provider>_<subject>``: a social provider's name lowercased, a SAML or OIDC one's as configured
+    (real Google sign-ins' ID tokens: ``cognito:username`` ``google_<sub>``, ``providerName`` ``Google``)."""
+    name = str(record["ProviderName"])
+    return f"{name.lower() if record['ProviderType'] in _SOCIAL else name}_{subject}"
+
+
 def admin_link_provider_for_user(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
     pool = ctx.lookups.pool(params["UserPoolId"])
     source_name, attribute, value = _identity_parts(params["SourceUser"], "SourceUser")
@@ -492,11 +433,10 @@ def admin_link_provider_for_user(ctx: Context, params: Mapping[str, Any]) -> dic
     if dest_name.casefold() == "cognito":
         user = _rules.resolve_user(pool, dest_value)
     else:
-        _idp(pool, dest_name)
-        user = pool.users.get(f"{dest_name}_{dest_value}")
+        user = pool.users.get(federated_username(_idp(pool, dest_name), dest_value))
     if user is None:
         raise errors.UserNotFoundException("User does not exist.")
-    signed_up = pool.users.get(f"{source_name}_{value}")
+    signed_up = pool.users.get(federated_username(record, value))
     if signed_up is not None and signed_up is not user:
         raise errors.InvalidParameterException(
             "Merging is not currently supported, provide a SourceUser that has not been signed up in order to link"
@@ -538,14 +478,15 @@ def admin_disable_provider_for_user(ctx: Context, params: Mapping[str, Any]) -> 
         native.password = None  # no sign-in with a password from now on
         native.modified = ctx.state.now()
         return {}
-    _check_attribute(_idp(pool, name), attribute)
+    record = _idp(pool, name)
+    _check_attribute(record, attribute)
     links = _links(pool)
     matched = [
         link
         for link in links
         if link["provider"] == name and link["value"] == value and attribute in (link["attribute"], _SUBJECT)
     ]
-    federated = pool.users.get(f"{name}_{value}") if attribute == _SUBJECT else None
+    federated = pool.users.get(federated_username(record, value)) if attribute == _SUBJECT else None
     if not matched and federated is None:
         raise errors.UserNotFoundException("User does not exist.")
     for link in matched:
@@ -570,15 +511,11 @@ ROUTES: dict[str, Route] = {
     "DeleteIdentityProvider": delete_identity_provider,
     "ListIdentityProviders": list_identity_providers,
     "GetIdentityProviderByIdentifier": get_identity_provider_by_identifier,
-    "CreateResourceServer": create_resource_server,
-    "DescribeResourceServer": describe_resource_server,
-    "UpdateResourceServer": update_resource_server,
-    "DeleteResourceServer": delete_resource_server,
-    "ListResourceServers": list_resource_servers,
     "AdminLinkProviderForUser": admin_link_provider_for_user,
     "AdminDisableProviderForUser": admin_disable_provider_for_user,
     "GetSigningCertificate": get_signing_certificate,
 }
+link_records, identity_issuer, SUBJECT_ATTRIBUTE = _links, _issuer, _SUBJECT  # for the federated sign-in
 _OFFLINE = (
     "stored: SAML metadata at a MetadataURL and OIDC endpoint discovery at oidc_issuer need the network; "
     "those details are kept as given"

@@ -5,7 +5,10 @@
 
 * ``_authorize``: the authorize request's parameters and where each refusal goes (pure);
 * ``_grants``: authorization codes (single use, five minutes, PKCE) and browser sessions (pure);
-* ``_signin``: the pages' sign-in on the pool's own password, MFA and new-password machinery;
+* ``_signin``: the pages' sign-in on the pool's own password, MFA (and MFA set-up) and new-password
+  machinery;
+* ``_federation``: sign-in through an identity provider, with a page of the local pool standing in for
+  the provider (nothing reaches a real one), and the federated users it makes;
 * ``_pages``: the HTML;
 * ``_token_endpoint``: ``/oauth2/token``, ``/oauth2/revoke``, ``/oauth2/userInfo``;
 * ``_service``: what the pages share (codes, sessions, the answer to an authorize request);

@@ -9,26 +9,32 @@ The order matters, because it decides where a refusal goes:
    (:class:`AuthorizeRefusal`): no or an unknown ``response_type`` (``invalid_request``,
    ``unsupported_response_type``), a client not allowed that flow (``unauthorized_client``), a scope the
    client may not ask for (``invalid_scope``), a ``code_challenge`` without ``code_challenge_method`` or
-   with a method other than ``S256`` (``invalid_request``: Cognito supports only S256), a sign-in the
-   local pool cannot give (a third-party identity provider: ``invalid_request``).
+   with a method other than ``S256`` (``invalid_request``: Cognito supports only S256), an
+   ``identity_provider`` or ``idp_identifier`` that names no identity provider of the pool among the
+   client's SupportedIdentityProviders (``invalid_request``, "Login option is not available. Please try
+   another one", Cognito's words), a client with neither COGNITO nor a provider of the pool.
 
-Without ``scope`` the request gets every scope the client allows, as Cognito does.
+Without ``scope`` the request gets every scope the client allows, as Cognito does. ``identity_provider``
+wins over ``idp_identifier``; either resolves to :attr:`AuthorizeRequest.identity_provider` (the
+provider's name; None for the user pool's own sign-in).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ErrorPage, OAuthError
 
 if TYPE_CHECKING:
     from .._records import Client
 
-__all__ = ["AuthorizeRequest", "AuthorizeRefusal", "parse_authorize"]
+__all__ = ["AuthorizeRequest", "AuthorizeRefusal", "parse_authorize", "UNAVAILABLE", "client_providers"]
 
 _FLOW_OF_RESPONSE = {"code": "code", "token": "implicit"}
+#: Cognito's description when the requested identity provider is not one the app client may use.
+UNAVAILABLE = "Login option is not available. Please try another one"
 
 
 class AuthorizeRefusal(OAuthError):
@@ -54,6 +60,8 @@ class AuthorizeRequest:
     nonce: str | None = field(repr=False)
     prompt: frozenset[str]
     lang: str | None
+    #: the third-party identity provider to sign in with (None: the user pool's own sign-in page)
+    identity_provider: str | None = None
 
 
 def _one(params: Mapping[str, str], name: str) -> str | None:
@@ -61,8 +69,40 @@ def _one(params: Mapping[str, str], name: str) -> str | None:
     return value if value else None
 
 
-def parse_authorize(params: Mapping[str, str], client: Client | None) -> AuthorizeRequest:
-    """Check an authorize (or login page) request against its app client (None: unknown client).
+def client_providers(client: Client, providers: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The pool's identity providers the client supports, in the client's order."""
+    return [p for p in client.config.get("SupportedIdentityProviders") or [] if p in providers]
+
+
+def _chosen_provider(
+    params: Mapping[str, str], client: Client, providers: Mapping[str, Mapping[str, Any]]
+) -> str | None:
+    """The provider the request names (None: none named, or COGNITO); KeyError: not available."""
+    usable = client_providers(client, providers)
+    name, identifier = _one(params, "identity_provider"), _one(params, "idp_identifier")
+    if name is not None:
+        if name == "COGNITO":
+            if "COGNITO" not in (client.config.get("SupportedIdentityProviders") or []):
+                raise KeyError(name)
+            return None
+        if name not in usable:
+            raise KeyError(name)
+        return name
+    if identifier is not None:
+        for candidate in usable:
+            if identifier in (providers[candidate].get("IdpIdentifiers") or []):
+                return candidate
+        raise KeyError(identifier)
+    return None
+
+
+def parse_authorize(
+    params: Mapping[str, str],
+    client: Client | None,
+    providers: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AuthorizeRequest:
+    """Check an authorize (or login page) request against its app client (None: unknown client) and the
+    pool's identity providers (by name).
 
     Raises:
         ErrorPage: unknown client, or a callback URL the client does not list.
@@ -101,12 +141,13 @@ def parse_authorize(params: Mapping[str, str], client: Client | None) -> Authori
         raise refuse("invalid_request", "code_challenge and code_challenge_method go together")
     if method is not None and method != "S256":
         raise refuse("invalid_request", "code_challenge_method must be S256")
-    provider = _one(params, "identity_provider")
-    if _one(params, "idp_identifier") is not None or (provider is not None and provider != "COGNITO"):
-        raise refuse(
-            "invalid_request", "The local user pool cannot sign in with a third-party identity provider"
-        )
-    if "COGNITO" not in (client.config.get("SupportedIdentityProviders") or []):
+    providers = providers or {}
+    try:
+        provider = _chosen_provider(params, client, providers)
+    except KeyError:
+        raise refuse("invalid_request", UNAVAILABLE) from None
+    supported = client.config.get("SupportedIdentityProviders") or []
+    if "COGNITO" not in supported and not client_providers(client, providers):
         raise refuse("invalid_request", "The app client does not support sign-in with the user pool")
     return AuthorizeRequest(
         client_id=client.id,
@@ -119,4 +160,5 @@ def parse_authorize(params: Mapping[str, str], client: Client | None) -> Authori
         nonce=_one(params, "nonce"),
         prompt=frozenset((params.get("prompt") or "").split()),
         lang=_one(params, "lang"),
+        identity_provider=provider,
     )

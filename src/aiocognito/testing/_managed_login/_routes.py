@@ -2,15 +2,18 @@
 
 Everything Cognito serves on ``https://<domain>/...`` is served on ``{endpoint_url}/managed-login/<domain>/...``:
 ``GET /oauth2/authorize``, ``GET|POST /login``, ``POST /oauth2/token``, ``POST /oauth2/revoke``,
-``GET|POST /oauth2/userInfo``, ``GET /logout`` and Cognito's ``GET /error`` page. An unknown domain
-answers 404. The handlers only translate: the decisions are ``_service``'s, ``_signin``'s,
+``GET|POST /oauth2/userInfo``, ``GET /logout`` and Cognito's ``GET /error`` page; for identity providers
+``GET /oauth2/idpresponse`` and ``POST /saml2/idpresponse`` (where providers answer on Cognito), and
+``GET|POST /_idp/<provider>``, the local pool's stand-in for the provider (see ``_federation``). An
+unknown domain answers 404. The handlers only translate: the decisions are ``_service``'s, ``_signin``'s,
 ``_authorize``'s and ``_token_endpoint``'s, and each runs without awaiting, so it is atomic like an API call.
 
 ``/oauth2/authorize`` sends a signed-in browser (the ``cognito`` cookie, path-scoped to the domain) straight
 back to the app with a code, unless ``prompt=login``; otherwise to ``/login`` with the same query
 (``prompt=none`` without a session: ``login_required``). ``/logout`` ends that session: with ``logout_uri``
 (one of the client's LogoutURLs) it redirects there; with ``redirect_uri`` and ``response_type`` to the
-sign-in page.
+sign-in page. An authorize request that names an identity provider goes to its stand-in page (whatever
+the browser session: the provider decides).
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, quote, urlencode
 
 from aiohttp import web
 
 from ... import errors
-from ._authorize import AuthorizeRefusal, AuthorizeRequest, parse_authorize
+from ._authorize import UNAVAILABLE, AuthorizeRefusal, AuthorizeRequest, client_providers, parse_authorize
 from ._errors import ErrorPage, OAuthError
-from ._pages import challenge_page, error_page, sign_in_page
+from ._federation import FEDERATION_SECONDS, ProviderAnswer, parse_claims
+from ._pages import challenge_page, error_page, provider_page, saml_post_page, sign_in_page
 from ._service import ManagedLogin, with_query
 from ._signin import ChallengeStep
 
@@ -56,6 +61,10 @@ def add_routes(app: web.Application, service: ManagedLogin) -> None:
     app.router.add_post(base + "/oauth2/userInfo", routes.user_info)
     app.router.add_get(base + "/logout", routes.logout)
     app.router.add_get(base + "/error", routes.error)
+    app.router.add_get(base + "/_idp/{provider}", routes.provider_page)
+    app.router.add_post(base + "/_idp/{provider}", routes.provider_answer)
+    app.router.add_get(base + "/oauth2/idpresponse", routes.idp_response)
+    app.router.add_post(base + "/saml2/idpresponse", routes.idp_response)
 
 
 def _base(request: web.Request) -> str:
@@ -101,7 +110,24 @@ class _Routes:
         return self.service.pool_of_domain(request.match_info["domain"])
 
     def _authorize_request(self, pool: UserPool, query: Mapping[str, str]) -> AuthorizeRequest:
-        return parse_authorize(query, self.service.client(pool, query.get("client_id")))
+        client = self.service.client(pool, query.get("client_id"))
+        return parse_authorize(query, client, pool.identity_providers)
+
+    def _sign_in_page(
+        self, request: web.Request, pool: UserPool, *, error: str | None = None, username: str = ""
+    ) -> web.Response:
+        """The sign-in page: a button per identity provider of the client, the form if it offers COGNITO."""
+        client = pool.clients[request.query.get("client_id", "")]
+        query = [(k, v) for k, v in request.query.items() if k not in ("identity_provider", "idp_identifier")]
+        buttons = [
+            (name, f"{_base(request)}/oauth2/authorize?{urlencode([*query, ('identity_provider', name)])}")
+            for name in client_providers(client, pool.identity_providers)
+        ]
+        own = "COGNITO" in (client.config.get("SupportedIdentityProviders") or [])
+        page = sign_in_page(
+            request.path_qs, error=error, username=username, providers=buttons, with_password=own
+        )
+        return _html(page)
 
     def _signed_in_redirect(
         self, request: web.Request, pool: UserPool, parsed: AuthorizeRequest, key: str
@@ -129,6 +155,12 @@ class _Routes:
         except (ErrorPage, AuthorizeRefusal) as exc:
             return _refusal(request, exc)
         logger.debug("managed login: authorize request of client %s", parsed.client_id)
+        if parsed.identity_provider is not None:  # to the provider (here: its stand-in page)
+            key = self.service.state.token(32)
+            now = self.service.state.now()
+            self.service.federation.store.begin(key, parsed.identity_provider, request.query_string, now)
+            target = f"{_base(request)}/_idp/{quote(parsed.identity_provider, safe='')}"
+            return _redirect(f"{target}?{urlencode({'state': key})}")
         session = self.service.browser_session(pool, request.cookies.get(COOKIE))
         if session is not None and "login" not in parsed.prompt:
             return _redirect(self.service.complete(pool, parsed, session))
@@ -145,7 +177,7 @@ class _Routes:
             self._authorize_request(pool, request.query)
         except (ErrorPage, AuthorizeRefusal) as exc:
             return _refusal(request, exc)
-        return _html(sign_in_page(request.path_qs))
+        return self._sign_in_page(request, pool)
 
     async def login_post(self, request: web.Request) -> web.StreamResponse:
         pool = self._pool(request)
@@ -163,6 +195,8 @@ class _Routes:
                 step = self.service.sign_in.answer(login_id, parsed.client_id, form)
             else:
                 client = pool.clients[parsed.client_id]
+                if "COGNITO" not in (client.config.get("SupportedIdentityProviders") or []):
+                    raise errors.InvalidParameterException(UNAVAILABLE)
                 step = self.service.sign_in.start(
                     pool, client, form.get("username", ""), form.get("password", "")
                 )
@@ -170,11 +204,20 @@ class _Routes:
             pending = self.service.sign_in.pending(login_id) if login_id else None
             if pending is not None and login_id:
                 return _html(
-                    challenge_page(action, pending.challenge, pending.parameters, login_id, error=exc.message)
+                    challenge_page(
+                        action,
+                        pending.challenge,
+                        pending.parameters,
+                        login_id,
+                        error=exc.message,
+                        totp=pending.totp,
+                    )
                 )
-            return _html(sign_in_page(action, error=exc.message, username=form.get("username", "")))
+            return self._sign_in_page(request, pool, error=exc.message, username=form.get("username", ""))
         if isinstance(step, ChallengeStep):
-            return _html(challenge_page(action, step.challenge, step.parameters, step.login_id))
+            return _html(
+                challenge_page(action, step.challenge, step.parameters, step.login_id, totp=step.totp)
+            )
         logger.debug("managed login: %s signed in through client %s", step.username, parsed.client_id)
         key, _session = self.service.start_browser_session(step.user)
         return self._signed_in_redirect(request, pool, parsed, key)
@@ -210,6 +253,84 @@ class _Routes:
         if self._pool(request) is None:
             return _no_domain()
         return _html(error_page(request.query.get("error", "")), status=400)
+
+    # ----- identity providers ------------------------------------------------------------------------------
+    def _provider(self, request: web.Request, pool: UserPool) -> dict[str, object] | None:
+        return pool.identity_providers.get(request.match_info["provider"])
+
+    async def provider_page(self, request: web.Request) -> web.StreamResponse:
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        record, key = self._provider(request, pool), request.query.get("state")
+        now = self.service.state.now()
+        if (
+            record is None
+            or key is None
+            or self.service.federation.store.login(key, str(record["ProviderName"]), now) is None
+        ):
+            return _refusal(request, ErrorPage("invalid_request"))
+        name, kind = str(record["ProviderName"]), str(record["ProviderType"])
+        return _html(provider_page(request.path, name, kind, key))
+
+    async def provider_answer(self, request: web.Request) -> web.StreamResponse:
+        """The stand-in provider's form: "the provider answered" (to ``/oauth2/idpresponse`` or, for SAML,
+        a posted SAMLResponse to ``/saml2/idpresponse``)."""
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        form = _form_fields(await request.post())
+        record, key = self._provider(request, pool), form.get("state", "")
+        store, now = self.service.federation.store, self.service.state.now()
+        if record is None or store.login(key, str(record["ProviderName"]), now) is None:
+            return _refusal(request, ErrorPage("invalid_request"))
+        name, kind = str(record["ProviderName"]), str(record["ProviderType"])
+        subject = form.get("subject", "").strip()
+        try:
+            claims = parse_claims(form.get("attributes", ""))
+        except ValueError as exc:
+            return _html(provider_page(request.path, name, kind, key, error=str(exc), subject=subject))
+        if not subject:
+            return _html(provider_page(request.path, name, kind, key, error="The subject is required."))
+        code = self.service.state.token(32)
+        store.answer(code, ProviderAnswer(key, name, subject, claims, now + FEDERATION_SECONDS))
+        logger.debug("managed login: the stand-in for %s answered", name)
+        if kind == "SAML":
+            return _html(saml_post_page(f"{_base(request)}/saml2/idpresponse", code, key))
+        return _redirect(f"{_base(request)}/oauth2/idpresponse?{urlencode({'code': code, 'state': key})}")
+
+    async def idp_response(self, request: web.Request) -> web.StreamResponse:
+        """Where the provider sends the browser back: sign the user in, then on to the app's callback."""
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        if request.method == "POST":
+            form = _form_fields(await request.post())
+            code, key = form.get("SAMLResponse"), form.get("RelayState")
+        else:
+            code, key = request.query.get("code"), request.query.get("state")
+        try:
+            login, answer = self.service.federation.store.redeem(code, key, self.service.state.now())
+        except LookupError:
+            return _refusal(request, ErrorPage("invalid_request"))
+        query = dict(parse_qsl(login.query, keep_blank_values=True))
+        try:
+            parsed = self._authorize_request(pool, query)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+        record = pool.identity_providers.get(answer.provider)
+        try:
+            if record is None or parsed.identity_provider != answer.provider:
+                raise errors.InvalidParameterException(UNAVAILABLE)
+            user = self.service.federation.sign_in(
+                pool, parsed.client_id, record, answer.subject, answer.claims
+            )
+        except errors.ServiceError as exc:
+            refusal = AuthorizeRefusal("invalid_request", exc.message, parsed.redirect_uri, parsed.state)
+            return _refusal(request, refusal)
+        logger.debug("managed login: %s signed in through %s", user.username, answer.provider)
+        key_, _session = self.service.start_browser_session((pool.id, user.sub))
+        return self._signed_in_redirect(request, pool, parsed, key_)
 
     # ----- the app's back channel ------------------------------------------------------------------------
     async def token(self, request: web.Request) -> web.StreamResponse:

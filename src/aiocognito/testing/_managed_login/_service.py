@@ -23,6 +23,7 @@ from .._refresh_auth import RefreshAuth
 from .._sessions import ChallengeSessions
 from .._state import PoolState, UserKey
 from ._authorize import AuthorizeRequest
+from ._federation import FederatedSignIn
 from ._grants import BROWSER_SESSION_SECONDS, CODE_SECONDS, AuthorizationCode, BrowserSession, GrantStore
 from ._signin import PageSignIn
 from ._token_endpoint import HOSTED_AUTH_SOURCE, TokenEndpoint
@@ -61,6 +62,7 @@ class ManagedLogin:
         self.lookups = lookups
         self.grants = GrantStore()
         self.sign_in = PageSignIn(state, lookups, sessions, mfa)
+        self.federation = FederatedSignIn(state)
         self.endpoint = TokenEndpoint(state, issuer, lookups, refresh, self.grants, context)
 
     def __repr__(self) -> str:

@@ -9,6 +9,13 @@ uses. Only the step after each factor is this module's: the API's order (account
 NEW_PASSWORD_REQUIRED, MFA) without device SRP, and at the end the PostAuthentication trigger instead
 of tokens (managed login hands out a code; the token endpoint makes the tokens).
 
+MFA_SETUP (the pool requires MFA, offers TOTP, and the user has no factor it could send a code to) is
+answered as Cognito's managed login answers it: the page shows a new authenticator-app secret (made by
+the pool's AssociateSoftwareToken with the challenge Session) and its ``otpauth://`` URI, and the code
+typed in goes to VerifySoftwareToken and then to the MFA_SETUP answer, so the user is signed in with TOTP
+on from then on. A wrong code shows the same page (same secret) again, a few times. A pool that offers
+only SMS set-up (the user has no phone number) still refuses: the pages do not ask for a phone number.
+
 A challenge's Session never reaches the browser: it stays in a :class:`PendingLogin`, and the page
 carries only the random id of that record. The client's ExplicitAuthFlows do not apply (Cognito's
 managed login does not need them).
@@ -19,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import pyotp
 
 from ... import errors
 from .. import _rules, _triggers, _users
@@ -53,6 +62,12 @@ _RETRYABLE = (
     errors.InvalidParameterException,
     errors.InvalidPasswordException,
 )
+_SETUP_RETRYABLE = (
+    errors.EnableSoftwareTokenMFAException,
+    errors.CodeMismatchException,
+    errors.ExpiredCodeException,
+    errors.InvalidParameterException,
+)
 
 
 @dataclass
@@ -63,6 +78,8 @@ class PendingLogin:
     challenge: str
     parameters: dict[str, str]
     session: str = field(repr=False)
+    #: MFA_SETUP only: the new TOTP secret and its ``otpauth://`` URI, shown on the page
+    totp: tuple[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,8 @@ class ChallengeStep:
     challenge: str
     parameters: dict[str, str]
     login_id: str = field(repr=False)
+    #: MFA_SETUP only: the TOTP secret and its ``otpauth://`` URI
+    totp: tuple[str, str] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,8 @@ class PageSignIn:
         pending = self._pending.get(login_id)
         if pending is None or pending.client_id != client_id:
             raise errors.NotAuthorizedException(INVALID_SESSION)
+        if pending.challenge == "MFA_SETUP":
+            return self._answer_setup(login_id, pending, form.get("code", "").strip())
         # a form that cannot be an answer (passwords that differ) leaves the page as it was
         responses = self._responses(pending.challenge, pending.parameters.get("USERNAME", ""), form)
         del self._pending[login_id]
@@ -142,6 +163,20 @@ class PageSignIn:
                 self._pending[login_id] = pending
             raise
         return self._step(result)
+
+    def _answer_setup(self, login_id: str, pending: PendingLogin, code: str) -> Step:
+        """VerifySoftwareToken with the typed code, then the MFA_SETUP answer with the Session it returned."""
+        del self._pending[login_id]
+        try:
+            verified = self.challenges.mfa.verify_software_token(
+                {"Session": pending.session, "UserCode": code}
+            )
+        except _SETUP_RETRYABLE:
+            if pending.session in self.state.challenges:  # given back: the same page (and secret) again
+                self._pending[login_id] = pending
+            raise
+        handle, challenge = self.sessions.take_session(verified["Session"])
+        return self._step(self.challenges.answer_mfa_setup(handle, challenge, {}))
 
     @staticmethod
     def _responses(challenge: str, username: str, form: Mapping[str, str]) -> dict[str, Any]:
@@ -181,19 +216,33 @@ class PageSignIn:
         if isinstance(sign_in, SignIn):
             return self._finish(sign_in)
         challenge = str(response["ChallengeName"])
+        totp: tuple[str, str] | None = None
         if challenge == "MFA_SETUP":
-            raise errors.MFAMethodNotFoundException(
-                "MFA is required but not set up: the local managed login cannot set it up yet."
-            )
+            response, totp = self._associate(response)
         if len(self._pending) >= _PRUNE_AT:  # forget pages whose challenge expired or was used
             live = self.state.challenges
             self._pending = {k: p for k, p in self._pending.items() if p.session in live}
         login_id = self.state.token(32)
         parameters = {str(k): str(v) for k, v in (response.get("ChallengeParameters") or {}).items()}
         self._pending[login_id] = PendingLogin(
-            self._client_of(response), challenge, parameters, session=str(response["Session"])
+            self._client_of(response), challenge, parameters, session=str(response["Session"]), totp=totp
         )
-        return ChallengeStep(challenge, parameters, login_id)
+        return ChallengeStep(challenge, parameters, login_id, totp=totp)
+
+    def _associate(self, response: Response) -> tuple[Response, tuple[str, str]]:
+        """MFA_SETUP: a new TOTP secret through AssociateSoftwareToken; the challenge with its new Session."""
+        parameters = response.get("ChallengeParameters") or {}
+        if "SOFTWARE_TOKEN_MFA" not in str(parameters.get("MFAS_CAN_SETUP", "")):
+            raise errors.MFAMethodNotFoundException(
+                "MFA is required but not set up, and the managed login sets up only an authenticator app."
+            )
+        found = self.state.challenges.get(str(response["Session"]))
+        pool = self.lookups.pool(found.sign_in.user_pool_id) if found is not None else None
+        associated = self.challenges.mfa.associate_software_token({"Session": response["Session"]})
+        secret = str(associated["SecretCode"])
+        label = str(parameters.get("USERNAME", ""))
+        uri = pyotp.TOTP(secret).provisioning_uri(name=label, issuer_name=pool.name if pool else None)
+        return {**response, "Session": associated["Session"]}, (secret, uri)
 
     def _client_of(self, response: Response) -> str:
         found = self.state.challenges.get(str(response["Session"]))
