@@ -13,13 +13,14 @@ the group ``admins``) and ``GET /`` (a page that signs in with a password or a p
 lists and deletes passkeys). Errors follow ``aiocognito.web.http_errors``.
 
 "Sign in with Cognito" through managed login, with AIOCOGNITO_DOMAIN_URL (the user pool domain) and
-AIOCOGNITO_PUBLIC_URL (where browsers reach this app; default http://127.0.0.1:8000): ``GET /login``
-redirects to the domain's sign-in page (PKCE, state and nonce; the pending login waits in the challenge
-store, one use, for AIOCOGNITO_CHALLENGE_TTL seconds: raise it toward 900 if users take longer to sign in), ``GET /auth/callback`` exchanges the code and keeps the tokens server-side behind an
-HttpOnly session cookie, ``GET /account`` shows who is signed in (refreshing the tokens when due), and
-``GET /logout`` revokes the refresh token and goes through the domain's ``/logout``. The app client needs
-the ``code`` OAuth flow, ``<public url>/auth/callback`` among its callback URLs and
-``<public url>/account`` among its sign-out URLs.
+AIOCOGNITO_PUBLIC_URL (where browsers reach this app; default http://127.0.0.1:8000): the library's
+``managed_login_router`` (``GET /login`` to the domain's sign-in page, ``GET /auth/callback`` back from it
+with the tokens kept server-side behind an HttpOnly session cookie, ``GET /logout``, which revokes the
+refresh token and goes through the domain's ``/logout``), and our own ``GET /account``, which shows who
+is signed in through ``auth.browser_user(required=False)`` (tokens refreshed when due). The pending login
+waits in the challenge store, one use, for AIOCOGNITO_CHALLENGE_TTL seconds: raise it toward 900 if users
+take longer to sign in. The app client needs the ``code`` OAuth flow, ``<public url>/auth/callback``
+among its callback URLs and ``<public url>/account`` among its sign-out URLs.
 
 Passkeys need the pool's relying party to be the site's domain: WebAuthnConfiguration RelyingPartyId
 (``localhost`` while developing on http://localhost:8000; browsers allow plain http only there), WEB_AUTHN
@@ -43,24 +44,25 @@ once; AIOCOGNITO_STORE_KEY (the base64 of 32 random bytes, the same for every wo
 import base64
 import binascii
 import contextlib
-import hashlib
 import html
-import logging
 import os
-import secrets
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Annotated, Any
 
-from fastapi import Cookie, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import Depends, FastAPI
+from fastapi.responses import HTMLResponse
 
-from aiocognito import ConfigurationError, MemoryTokenStore, TokenSet, TokenStore
-from aiocognito.errors import CognitoError, TokenError
-from aiocognito.oauth import ManagedLogin, OAuthError, PendingLogin
+from aiocognito import ConfigurationError
 from aiocognito.web.backend import CognitoBackend, CognitoSettings
 from aiocognito.web.bearer import CognitoClaims
-from aiocognito.web.fastapi import CognitoAuth, cognito_router, install
+from aiocognito.web.fastapi import (
+    CognitoAuth,
+    cognito_router,
+    hide_query_strings,
+    install,
+    managed_login_router,
+)
+from aiocognito.web.managed_login import ManagedLoginSettings
 
 
 def store_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes | None:
@@ -85,11 +87,14 @@ def make_app(
     """The FastAPI application for ``settings``; with ``redis_url``, challenges (and managed-login sessions)
     are shared through Redis (encrypted with ``store_key``); with ``domain_url`` (the user pool domain),
     "Sign in with Cognito" through managed login, coming back to ``public_url``."""
+    managed_login = None
+    if domain_url:  # back to /account after signing in (or failing to) and after signing out
+        managed_login = ManagedLoginSettings(
+            domain_url, public_url, after_sign_in="/account", after_sign_out="/account"
+        )
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
-    sessions: TokenStore
     if not redis_url:
-        backend = CognitoBackend(settings)
-        sessions = MemoryTokenStore()
+        backend = CognitoBackend(settings, managed_login=managed_login)
         lifespan = backend.lifespan
     else:
         from redis.asyncio import Redis
@@ -101,8 +106,10 @@ def make_app(
         store = RedisChallengeStore(
             redis, ttl=settings.challenge_ttl, max_attempts=settings.max_attempts, cipher=cipher
         )
-        backend = CognitoBackend(settings, store=store)
         sessions = RedisTokenStore(redis, prefix="aiocognito:web:", cipher=cipher, ttl=30 * 86400)
+        backend = CognitoBackend(
+            settings, store=store, managed_login=managed_login, browser_sessions=sessions
+        )
 
         @contextlib.asynccontextmanager
         async def redis_lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,8 +121,6 @@ def make_app(
                 await redis.aclose()
 
         lifespan = redis_lifespan
-    if domain_url:
-        lifespan = _with_managed_login(lifespan, backend, domain_url, public_url)
 
     auth = CognitoAuth(backend)
     app = FastAPI(title="aiocognito FastAPI example", lifespan=lifespan)
@@ -135,151 +140,28 @@ def make_app(
     async def admin(user: Annotated[CognitoClaims, Depends(auth.require(groups="admins"))]) -> dict[str, Any]:
         return {"username": user.username, "groups": list(user.groups)}
 
-    if domain_url:
-        add_managed_login(app, backend, sessions, public_url=public_url)
+    if managed_login is not None:
+        app.include_router(managed_login_router(backend))  # GET /login, /auth/callback, /logout
+        signed_in_user = auth.browser_user(required=False)
+
+        @app.get("/account", response_class=HTMLResponse, include_in_schema=False)
+        async def account(
+            user: Annotated[CognitoClaims | None, Depends(signed_in_user)], error: str | None = None
+        ) -> HTMLResponse:
+            who = html.escape(user.username) if user else ""
+            body = (
+                f'<p id="who">Signed in as <strong>{who}</strong></p>'
+                '<p><a id="logout" href="/logout">Sign out</a></p>'
+                if user
+                else '<p id="who">Not signed in</p><p><a id="login" href="/login">Sign in with Cognito</a></p>'
+            )
+            notice = f'<p id="error">{html.escape(error)}</p>' if error else ""
+            return HTMLResponse(
+                f"<!doctype html><html lang=en><meta charset=utf-8><title>Account</title>{notice}{body}</html>",
+                headers={"Cache-Control": "no-store"},
+            )
+
     return app
-
-
-def _with_managed_login(
-    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]],
-    backend: CognitoBackend,
-    domain_url: str,
-    public_url: str,
-) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
-    """The lifespan, then a :class:`ManagedLogin` (``app.state.managed_login``) that verifies the ID tokens
-    it gets with the backend's verifier (there once the backend has started)."""
-
-    @contextlib.asynccontextmanager
-    async def with_login(app: FastAPI) -> AsyncIterator[None]:
-        async with lifespan(app):
-            async with ManagedLogin(
-                domain_url,
-                backend.settings.client_id,
-                client_secret=backend.settings.client_secret,
-                redirect_uri=public_url.rstrip("/") + "/auth/callback",
-                verifier=backend.verifier,
-            ) as login:
-                app.state.managed_login = login
-                yield
-
-    return with_login
-
-
-logger = logging.getLogger("fastapi_backend")
-
-
-# ----- "Sign in with Cognito": managed login ------------------------------------------------------------
-#: The browser's cookies: the pending login (a challenge-store id: one use, short-lived) and the session
-#: (a random key of the session store, which holds the tokens; the browser never sees a token).
-LOGIN_COOKIE, SESSION_COOKIE = "aiocognito_login", "aiocognito_session"
-
-
-def add_managed_login(
-    app: FastAPI, backend: CognitoBackend, sessions: TokenStore, *, public_url: str
-) -> None:
-    """``GET /login`` (to the managed login page), ``GET /auth/callback`` (back from it),
-    ``GET /account`` (who is signed in, tokens refreshed as needed) and ``GET /logout``."""
-    secure = public_url.startswith("https://")
-
-    def login_of(request: Request) -> ManagedLogin:
-        login: ManagedLogin = request.app.state.managed_login
-        return login
-
-    @app.get("/login", include_in_schema=False)
-    async def start_login(request: Request) -> RedirectResponse:
-        pending = login_of(request).start()
-        login_id = await backend.store.save({"purpose": "managed-login", "pending": pending.to_dict()})
-        response = RedirectResponse(pending.url, status_code=302)
-        response.set_cookie(
-            LOGIN_COOKIE, login_id, httponly=True, secure=secure, samesite="lax", path="/auth"
-        )
-        return response
-
-    @app.get("/auth/callback", include_in_schema=False)
-    async def finish_login(
-        request: Request, aiocognito_login: Annotated[str | None, Cookie()] = None
-    ) -> RedirectResponse:
-        saved = await backend.store.take(aiocognito_login) if aiocognito_login else None
-        if saved is None or saved.data.get("purpose") != "managed-login":
-            return _page_redirect("/account?error=login_expired")  # a stale tab, or a second use
-        try:
-            pending = PendingLogin.from_dict(saved.data["pending"])
-            tokens = await login_of(request).finish(pending, str(request.url))
-        except OAuthError as error:  # refused by Cognito, or a forged or mixed-up callback
-            return _page_redirect(f"/account?error={error.error or 'oauth_error'}")
-        except CognitoError as error:  # tokens that do not verify, Cognito unreachable...
-            logger.warning("managed login: %s", type(error).__name__)
-            return _page_redirect("/account?error=login_failed")
-        session_id = secrets.token_urlsafe(32)
-        await sessions.save(_key(session_id), tokens.to_dict())
-        response = _page_redirect("/account")
-        response.delete_cookie(LOGIN_COOKIE, path="/auth")
-        response.set_cookie(SESSION_COOKIE, session_id, httponly=True, secure=secure, samesite="lax")
-        return response
-
-    async def signed_in(login: ManagedLogin, session_id: str | None) -> TokenSet | None:
-        """The session's tokens, refreshed when they are about to expire; None when signed out."""
-        key = _key(session_id) if session_id else None
-        data = await sessions.load(key) if key else None
-        if data is None or key is None:
-            return None
-        tokens = TokenSet.from_dict(data, wall_now=time.time(), monotonic_now=time.monotonic())
-        if tokens.needs_refresh(time.monotonic(), 60) and tokens.refresh_token:
-            try:
-                tokens = await login.refresh(tokens.refresh_token)
-            except OAuthError:  # revoked, expired: the session is over
-                await sessions.delete(key)
-                return None
-            await sessions.save(key, tokens.to_dict())
-        try:
-            await backend.verifier.verify(tokens.access_token)
-        except TokenError:
-            return None
-        return tokens
-
-    @app.get("/account", response_class=HTMLResponse, include_in_schema=False)
-    async def account(
-        request: Request, aiocognito_session: Annotated[str | None, Cookie()] = None, error: str | None = None
-    ) -> HTMLResponse:
-        tokens = await signed_in(login_of(request), aiocognito_session)
-        who = html.escape(tokens.username or "") if tokens else ""
-        body = (
-            f'<p id="who">Signed in as <strong>{who}</strong></p><p><a id="logout" href="/logout">Sign out</a></p>'
-            if tokens
-            else '<p id="who">Not signed in</p><p><a id="login" href="/login">Sign in with Cognito</a></p>'
-        )
-        notice = f'<p id="error">{html.escape(error)}</p>' if error else ""
-        return HTMLResponse(
-            f"<!doctype html><html lang=en><meta charset=utf-8><title>Account</title>{notice}{body}</html>",
-            headers={"Cache-Control": "no-store"},
-        )
-
-    @app.get("/logout", include_in_schema=False)
-    async def logout(
-        request: Request, aiocognito_session: Annotated[str | None, Cookie()] = None
-    ) -> RedirectResponse:
-        login = login_of(request)
-        key = _key(aiocognito_session) if aiocognito_session else None
-        data = await sessions.load(key) if key else None
-        if key and data is not None:
-            await sessions.delete(key)
-            refresh_token = data.get("refresh_token")
-            if isinstance(refresh_token, str):
-                with contextlib.suppress(CognitoError):  # signed out here either way
-                    await login.revoke(refresh_token)
-        response = RedirectResponse(login.logout_url(logout_uri=public_url.rstrip("/") + "/account"), 302)
-        response.delete_cookie(SESSION_COOKIE)
-        return response
-
-
-def _key(session_id: str) -> str:
-    """The store's key of a session: a hash of the cookie, so the store (Redis key names, say) never holds
-    what a browser presents."""
-    return hashlib.sha256(session_id.encode()).hexdigest()
-
-
-def _page_redirect(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 #: ``GET /``: password and passkey sign-in, passkey registration, the list of passkeys with delete buttons.
@@ -413,6 +295,7 @@ $("passkeys").addEventListener("click", (event) => {
 
 def app_from_env() -> FastAPI:
     """``uvicorn --factory``: the app with settings from the environment (and REDIS_URL)."""
+    hide_query_strings()  # the sign-in callback's query (code, state) stays out of uvicorn's access log
     return make_app(
         CognitoSettings.from_env(),
         redis_url=os.environ.get("REDIS_URL"),

@@ -219,7 +219,9 @@ def load_fastapi_example() -> ModuleType:
 
 
 @asynccontextmanager
-async def uvicorn_serving(app: Any, sock: socket.socket | None = None) -> AsyncIterator[int]:
+async def uvicorn_serving(
+    app: Any, sock: socket.socket | None = None, *, access_log: bool = False
+) -> AsyncIterator[int]:
     """Serve an ASGI app with uvicorn (its lifespan included) in a thread of its own on 127.0.0.1 (on
     ``sock``, bound already when the app must know its own URL); yields the port. The test's event loop
     stays free for the local pool the app calls."""
@@ -230,7 +232,14 @@ async def uvicorn_serving(app: Any, sock: socket.socket | None = None) -> AsyncI
     if sock is None:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False))
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
+        log_config=None,
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

@@ -19,6 +19,10 @@ Framework-neutral:
   and :class:`~aiocognito.web.backend.CognitoBackend`, which opens one client and one verifier for the
   app's lifetime and answers every route; the passkey routes (``/passkeys/...``, mounted with
   ``passkeys=True``) are answered by :mod:`aiocognito.web.passkeys`.
+* :mod:`aiocognito.web.managed_login`: "Sign in with Cognito" through the user pool domain's managed login
+  (:class:`~aiocognito.web.managed_login.ManagedLoginSettings`, given as ``CognitoBackend(...,
+  managed_login=...)``): ``GET /login``, the callback and ``GET /logout`` as framework-neutral steps, and
+  browser sessions (a cookie in front of tokens kept on the server).
 
 Adapters: :mod:`aiocognito.web.fastapi` (FastAPI and Starlette; ``pip install 'aiocognito[fastapi]'``) and
 :mod:`aiocognito.web.aiohttp`.

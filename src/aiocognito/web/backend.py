@@ -9,6 +9,10 @@ Logs name routes, outcomes and error codes only: no password, code, token, Sessi
 
 The signed-in routes act with the request's access token: the session they use is rebuilt from it (no
 refresh token; it is not refreshed, and an expired one answers 401).
+
+With ``managed_login=ManagedLoginSettings(...)`` the backend also opens a
+:class:`~aiocognito.oauth.ManagedLogin` for its lifetime and keeps browser sessions for
+:mod:`aiocognito.web.managed_login` ("Sign in with Cognito": ``/login``, the callback, ``/logout``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from .._signin.steps import (
     TotpSetupRequired,
     WebAuthnRequired,
 )
+from .._signin.stores import MemoryTokenStore, TokenStore
 from .._tokens.token_set import TokenSet
 from .._tokens.verifier import TokenVerifier
 from .._wire.client import CognitoClient
@@ -45,11 +50,13 @@ from .challenges import (
     check_store_settings,
 )
 from .http_errors import HttpError, bad_request, http_error
+from .managed_login import ManagedLoginSettings
 from .passkeys import SIGN_IN_PURPOSE, PasskeyRoutes
 from .routes import Reply, Route
 
 if TYPE_CHECKING:
     from .._signin.session import Session
+    from ..oauth._login import ManagedLogin
 
 __all__ = ["CognitoBackend", "CognitoSettings", "VerifierFactory"]
 
@@ -160,6 +167,11 @@ class CognitoBackend(PasskeyRoutes):
         verifier: a TokenVerifier to borrow (not closed here), or a factory called with the client at
             start (its verifier is closed here), e.g. ``lambda c: TokenVerifier.multi([...], client=c)``
             for several pools or app clients. Default: the settings' pool and app client.
+        managed_login: "Sign in with Cognito" through the user pool domain (see
+            :mod:`aiocognito.web.managed_login`); the app client needs the ``code`` OAuth flow.
+        browser_sessions: where managed-login sessions keep their tokens (default: a
+            :class:`~aiocognito.MemoryTokenStore`, one process; with several workers a
+            :class:`~aiocognito.redis.RedisTokenStore` with ``ttl`` and a ``cipher``).
     """
 
     def __init__(
@@ -169,8 +181,13 @@ class CognitoBackend(PasskeyRoutes):
         store: ChallengeStore | None = None,
         client: CognitoClient | None = None,
         verifier: TokenVerifier | VerifierFactory | None = None,
+        managed_login: ManagedLoginSettings | None = None,
+        browser_sessions: TokenStore | None = None,
     ) -> None:
         self.settings = settings
+        self.managed_login_settings = managed_login
+        self.browser_sessions: TokenStore = browser_sessions or MemoryTokenStore()
+        self._managed_login: ManagedLogin | None = None
         self.store: ChallengeStore = store or MemoryChallengeStore(
             settings.challenge_ttl, max_attempts=settings.max_attempts
         )
@@ -202,7 +219,7 @@ class CognitoBackend(PasskeyRoutes):
     # -- lifetime --------------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Open the client and the verifier (idempotent)."""
+        """Open the client, the verifier and the managed login if configured (idempotent)."""
         if self._client is not None:
             return
         s = self.settings
@@ -227,13 +244,33 @@ class CognitoBackend(PasskeyRoutes):
                         client=client,
                     )
                 stack.push_async_callback(verifier.aclose)
-            self._owned = stack.pop_all()  # closed in close(): the verifier first, then the client
-        self._client, self._verifier = client, verifier
+            login = self._open_managed_login(verifier)
+            if login is not None:
+                stack.push_async_callback(login.aclose)
+            self._owned = stack.pop_all()  # closed in close(): in reverse order, the client last
+        self._client, self._verifier, self._managed_login = client, verifier, login
+
+    def _open_managed_login(self, verifier: TokenVerifier) -> ManagedLogin | None:
+        """The managed login of the settings (its own HTTP session), verifying with ``verifier``."""
+        ml = self.managed_login_settings
+        if ml is None:
+            return None
+        from ..oauth._login import ManagedLogin  # imports Authlib: only for apps that use it
+
+        return ManagedLogin(
+            ml.domain_url,
+            self.settings.client_id,
+            client_secret=self.settings.client_secret,
+            redirect_uri=ml.redirect_uri,
+            scopes=ml.scopes,
+            verifier=verifier,
+        )
 
     async def close(self) -> None:
         """Close what :meth:`start` opened (idempotent); borrowed objects stay open."""
         owned, self._owned = self._owned, contextlib.AsyncExitStack()
         self._client = self._verifier = None
+        self._managed_login = None
         await owned.aclose()
 
     async def __aenter__(self) -> CognitoBackend:
@@ -265,6 +302,15 @@ class CognitoBackend(PasskeyRoutes):
         if self._verifier is None:
             raise RuntimeError("the Cognito backend is not started (see its lifespan)")
         return self._verifier
+
+    @property
+    def managed_login(self) -> ManagedLogin:
+        """The managed login (RuntimeError when not configured, or before :meth:`start`)."""
+        if self._managed_login is None:
+            if self.managed_login_settings is None:
+                raise RuntimeError("no managed login configured (CognitoBackend(..., managed_login=...))")
+            raise RuntimeError("the Cognito backend is not started (see its lifespan)")
+        return self._managed_login
 
     def session(self) -> Session:
         """A sign-in session for one request (cheap: it holds no connection of its own)."""

@@ -19,6 +19,12 @@ handlers. ``pip install 'aiocognito[fastapi]'``.
     async def admin(user: Annotated[CognitoClaims, Depends(auth.require(groups="admins"))]) -> dict:
         return {"username": user.username}
 
+"Sign in with Cognito" (managed login): give the backend ``managed_login=ManagedLoginSettings(domain_url,
+public_url)``, add ``app.include_router(managed_login_router(backend))`` (``GET /login``, the callback,
+``GET /logout``; include it without a prefix: the callback path is the settings') and take the signed-in
+user with ``Depends(auth.browser_user())`` (401 when signed out; ``required=False`` gives None instead,
+for pages that offer a sign-in link). See :mod:`aiocognito.web.managed_login`.
+
 Without :func:`install`, refusals still carry their status and ``WWW-Authenticate`` header, with the body
 under FastAPI's ``"detail"``. The routes of :func:`cognito_router` never answer FastAPI's 422 (which
 echoes the input, the password included): their bodies are checked by :mod:`aiocognito.web.forms`, and
@@ -30,6 +36,7 @@ This module imports FastAPI; ``import aiocognito`` never imports it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Literal
 
@@ -37,17 +44,27 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
 from starlette.applications import Starlette
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 
+from .._errors import CognitoError
 from .._tokens.verifier import TokenVerifier
 from .backend import CognitoBackend, verifier_of
 from .bearer import CognitoClaims, Requirement, authenticate
 from .forms import MAX_BODY
-from .http_errors import HttpError, bad_request
+from .http_errors import HttpError, bad_request, http_error
+from .managed_login import LOGIN_PATH, LOGOUT_PATH, Redirect, browser_claims, finish, sign_out, start
 from .routes import Route, selected
 
-__all__ = ["CognitoAuth", "CognitoHTTPException", "cognito_router", "cognito_routes", "install"]
+__all__ = [
+    "CognitoAuth",
+    "CognitoHTTPException",
+    "cognito_router",
+    "cognito_routes",
+    "hide_query_strings",
+    "install",
+    "managed_login_router",
+]
 
 #: Only for the OpenAPI document (the "Authorize" button); the header is read by :class:`CognitoAuth`.
 bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT", scheme_name="CognitoBearer")
@@ -104,6 +121,26 @@ class CognitoAuth:
             return await self.claims(request, requirement)
 
         return cognito_claims
+
+    def browser_user(self, required: bool = True) -> Callable[..., Awaitable[CognitoClaims | None]]:
+        """A dependency giving the claims of the browser's managed-login session (its session cookie;
+        tokens refreshed when due): 401 ``not_signed_in`` when signed out, or None with ``required=False``.
+        Needs a :class:`~aiocognito.web.backend.CognitoBackend` with ``managed_login``."""
+        source = self._source
+        if not isinstance(source, CognitoBackend) or source.managed_login_settings is None:
+            raise TypeError("browser_user needs CognitoAuth(backend) with CognitoBackend(managed_login=...)")
+        backend, cookie_name = source, source.managed_login_settings.cookie_name
+
+        async def browser_claims_of(request: Request) -> CognitoClaims | None:
+            try:
+                user = await browser_claims(backend, request.cookies.get(cookie_name))
+            except CognitoError as exc:  # the pool's keys cannot be fetched: 503
+                raise CognitoHTTPException(http_error(exc)) from None
+            if user is None and required:
+                raise CognitoHTTPException(HttpError(401, "not_signed_in", message="sign in first"))
+            return user
+
+        return browser_claims_of
 
 
 async def _read_body(request: Request) -> bytes | None:
@@ -166,6 +203,58 @@ def cognito_routes(
     ]
 
 
+def _redirect(redirect: Redirect) -> Response:
+    response = RedirectResponse(redirect.location, status_code=302, headers={"Cache-Control": "no-store"})
+    for c in redirect.clear_cookies:
+        response.delete_cookie(
+            c.name, path=c.path, secure=c.secure, httponly=c.http_only, samesite=c.same_site
+        )
+    for c in redirect.set_cookies:
+        response.set_cookie(
+            c.name,
+            c.value,
+            max_age=c.max_age,
+            path=c.path,
+            secure=c.secure,
+            httponly=c.http_only,
+            samesite=c.same_site,
+        )
+    return response
+
+
+def managed_login_router(backend: CognitoBackend) -> APIRouter:
+    """``GET /login``, ``GET <callback_path>`` and ``GET /logout`` of "Sign in with Cognito" for a backend
+    with ``managed_login`` (see :mod:`aiocognito.web.managed_login`); include it without a prefix."""
+    settings = backend.managed_login_settings
+    if settings is None:
+        raise TypeError("managed_login_router needs CognitoBackend(managed_login=...)")
+
+    async def login(request: Request) -> Response:
+        return _redirect(await start(backend))
+
+    async def callback(request: Request) -> Response:
+        query = request.url.query
+        return _redirect(
+            await finish(
+                backend,
+                settings.redirect_uri + ("?" + query if query else ""),
+                request.cookies.get(settings.login_cookie_name),
+                previous_session=request.cookies.get(settings.cookie_name),
+            )
+        )
+
+    async def logout(request: Request) -> Response:
+        return _redirect(await sign_out(backend, request.cookies.get(settings.cookie_name)))
+
+    router = APIRouter(include_in_schema=False)
+    router.add_api_route(LOGIN_PATH, login, methods=["GET"], name="managed_login", response_model=None)
+    router.add_api_route(
+        settings.callback_path, callback, methods=["GET"], name="managed_login_callback", response_model=None
+    )
+    router.add_api_route(LOGOUT_PATH, logout, methods=["GET"], name="managed_logout", response_model=None)
+    return router
+
+
 async def _cognito_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CognitoHTTPException)
     return _response(exc.status_code, exc.body, dict(exc.headers or {}))
@@ -185,3 +274,21 @@ def install(app: Starlette, *, validation_errors: bool = True) -> None:
     app.add_exception_handler(CognitoHTTPException, _cognito_error)
     if validation_errors:
         app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+class _WithoutQuery(logging.Filter):
+    """Cuts the query string off the path of uvicorn's access log lines (their third argument)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def hide_query_strings(logger: str = "uvicorn.access") -> None:
+    """Keep query strings out of the ASGI server's access log: a managed-login callback's query holds the
+    authorization code and the state (uvicorn logs ``full path?query`` at INFO). Idempotent."""
+    target = logging.getLogger(logger)
+    if not any(isinstance(f, _WithoutQuery) for f in target.filters):
+        target.addFilter(_WithoutQuery())
