@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from browser import Browser, browser_fixture, load_fastapi_example, uvicorn_serving  # noqa: F401
+from test_managed_login_pool import totp_on
 
 from aiocognito.errors import ResourceNotFoundException
 from aiocognito.testing import LocalUserPool
@@ -25,27 +26,6 @@ from aiocognito.web.backend import CognitoSettings
 USER = "mia"
 PASSWORD = "Passw0rd!-managed"
 DOMAIN = "browser-login"
-
-
-async def totp_user(local: LocalUserPool, pool_id: str) -> None:
-    """USER, with TOTP MFA set up through the API (a setup client of its own)."""
-    await local.create_user(pool_id, USER, PASSWORD, attributes={"email": "mia@example.com"})
-    setup = await local.create_app_client(pool_id, "setup", flows=("ALLOW_USER_PASSWORD_AUTH",))
-    signed_in = await local.call(
-        "InitiateAuth",
-        ClientId=setup.client_id,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": USER, "PASSWORD": PASSWORD},
-    )
-    access = signed_in["AuthenticationResult"]["AccessToken"]
-    secret = (await local.call("AssociateSoftwareToken", AccessToken=access))["SecretCode"]
-    code = local.totp_code(USER, user_pool_id=pool_id, secret=secret)
-    await local.call("VerifySoftwareToken", AccessToken=access, UserCode=code)
-    await local.call(
-        "SetUserMFAPreference",
-        AccessToken=access,
-        SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
-    )
 
 
 async def web_sessions(local: LocalUserPool, pool_id: str, client_id: str) -> list[dict[str, Any]]:
@@ -83,7 +63,8 @@ async def test_sign_in_with_cognito_through_the_fastapi_example(
             CallbackURLs=[f"{app_url}/auth/callback"],
             LogoutURLs=[f"{app_url}/account"],
         )
-        await totp_user(local, pool_id)
+        await local.create_user(pool_id, USER, PASSWORD, attributes={"email": "mia@example.com"})
+        await totp_on(local, pool_id, USER, PASSWORD)
         settings = CognitoSettings(
             pool_id,
             app_client.client_id,

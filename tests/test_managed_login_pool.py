@@ -240,7 +240,6 @@ async def totp_on(local: LocalUserPool, pool_id: str, username: str = USER, pass
         AccessToken=access,
         SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True},
     )
-    local.advance_clock(30)
 
 
 async def test_authlib_code_flow_with_totp_and_a_client_secret(setup: Setup, pages: LoginPages) -> None:
