@@ -50,6 +50,7 @@ __all__ = [
     "failure_kind",
     "is_safe_to_repeat",
     "is_throttle",
+    "next_delay",
     "retry_delay",
     "UNSAFE_TO_REPEAT",
 ]
@@ -147,10 +148,24 @@ def retry_delay(
     random: Callable[[], float] = _random.random,
 ) -> float | None:
     """Seconds to wait before attempt ``attempt + 1``, or None when the error must reach the caller."""
+    return next_delay(policy, attempt, error, repeatable=is_safe_to_repeat(operation), random=random)
+
+
+def next_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    error: BaseException,
+    *,
+    repeatable: bool,
+    random: Callable[[], float] = _random.random,
+) -> float | None:
+    """:func:`retry_delay` for a request whose safety to repeat is given (``repeatable``) rather than
+    looked up by operation name: None when attempts are spent, the error is final, or it is ambiguous and
+    the request must not be sent twice."""
     if attempt >= policy.max_attempts:
         return None
     kind = failure_kind(error)
-    if kind is None or (kind == "ambiguous" and not is_safe_to_repeat(operation)):
+    if kind is None or (kind == "ambiguous" and not repeatable):
         return None
     return backoff(policy, attempt, throttled=is_throttle(error), random=random)
 

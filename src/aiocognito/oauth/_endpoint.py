@@ -30,7 +30,7 @@ from .._errors import (
     ConnectionFailedError,
     RequestTimeoutError,
 )
-from .._wire.retry import RetryPolicy, backoff, failure_kind, is_throttle
+from .._wire.retry import RetryPolicy, next_delay
 from ._responses import answer_error, json_object
 
 __all__ = ["AuthMethod", "DomainHttp", "LOGGER", "send_request"]
@@ -195,14 +195,9 @@ class DomainHttp:
                 if 200 <= status < 300:
                     return status, data
                 error = answer_error(status, answer_headers, data, what)
-            kind = failure_kind(error)
-            if (
-                kind is None
-                or (kind == "ambiguous" and not repeatable)
-                or attempt >= self.retries.max_attempts
-            ):
+            delay = next_delay(self.retries, attempt, error, repeatable=repeatable, random=self._random)
+            if delay is None:
                 raise error
-            delay = backoff(self.retries, attempt, throttled=is_throttle(error), random=self._random)
             LOGGER.debug("%s %s (%s): attempt %d failed, again in %.2fs", method, path, what, attempt, delay)
             await self._sleep(delay)
 

@@ -109,6 +109,17 @@ class _Routes:
     def _pool(self, request: web.Request) -> UserPool | None:
         return self.service.pool_of_domain(request.match_info["domain"])
 
+    def _authorized(self, request: web.Request) -> tuple[UserPool, AuthorizeRequest] | web.Response:
+        """The domain's pool and the checked authorize request of the query, or the answer refusing it
+        (an unknown domain, the error page, or a redirect with the error)."""
+        pool = self._pool(request)
+        if pool is None:
+            return _no_domain()
+        try:
+            return pool, self._authorize_request(pool, request.query)
+        except (ErrorPage, AuthorizeRefusal) as exc:
+            return _refusal(request, exc)
+
     def _authorize_request(self, pool: UserPool, query: Mapping[str, str]) -> AuthorizeRequest:
         client = self.service.client(pool, query.get("client_id"))
         return parse_authorize(query, client, pool.identity_providers)
@@ -147,13 +158,10 @@ class _Routes:
 
     # ----- the browser's pages ---------------------------------------------------------------------------
     async def authorize(self, request: web.Request) -> web.StreamResponse:
-        pool = self._pool(request)
-        if pool is None:
-            return _no_domain()
-        try:
-            parsed = self._authorize_request(pool, request.query)
-        except (ErrorPage, AuthorizeRefusal) as exc:
-            return _refusal(request, exc)
+        checked = self._authorized(request)
+        if isinstance(checked, web.Response):
+            return checked
+        pool, parsed = checked
         logger.debug("managed login: authorize request of client %s", parsed.client_id)
         if parsed.identity_provider is not None:  # to the provider (here: its stand-in page)
             key = self.service.state.token(32)
@@ -170,23 +178,16 @@ class _Routes:
         return _redirect(f"{_base(request)}/login?{request.query_string}")
 
     async def login_page(self, request: web.Request) -> web.StreamResponse:
-        pool = self._pool(request)
-        if pool is None:
-            return _no_domain()
-        try:
-            self._authorize_request(pool, request.query)
-        except (ErrorPage, AuthorizeRefusal) as exc:
-            return _refusal(request, exc)
-        return self._sign_in_page(request, pool)
+        checked = self._authorized(request)
+        if isinstance(checked, web.Response):
+            return checked
+        return self._sign_in_page(request, checked[0])
 
     async def login_post(self, request: web.Request) -> web.StreamResponse:
-        pool = self._pool(request)
-        if pool is None:
-            return _no_domain()
-        try:
-            parsed = self._authorize_request(pool, request.query)
-        except (ErrorPage, AuthorizeRefusal) as exc:
-            return _refusal(request, exc)
+        checked = self._authorized(request)
+        if isinstance(checked, web.Response):
+            return checked
+        pool, parsed = checked
         form = _form_fields(await request.post())
         action = request.path_qs
         login_id = form.get("login_session")
